@@ -1,0 +1,20 @@
+#pragma once
+
+/// The one alias header: `net` for Boost.Asio and the completion tokens the project uses.
+/// Beast itself is included only by the .cpp files of server/http and server/providers.
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace seedhook {
+
+namespace net = boost::asio;
+
+/// Token for operations whose routine failures (timeouts, closes) come back as values.
+constexpr auto kNoThrow = net::as_tuple(net::use_awaitable);
+
+}  // namespace seedhook

@@ -1,0 +1,34 @@
+#pragma once
+
+/// Small crypto helpers over OpenSSL: HMAC-SHA256, encodings, constant-time comparison and
+/// random identifiers. All functions are thread-safe.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace seedhook::crypto {
+
+using Digest = std::array<std::uint8_t, 32>;
+
+/// HMAC-SHA256(key, data).
+Digest hmac_sha256(std::string_view key, std::string_view data);
+
+/// RFC 4648 §5 base64url without padding.
+std::string base64url(std::string_view bytes);
+
+/// Lowercase hex.
+std::string hex(std::string_view bytes);
+
+/// Compares in time that depends only on the lengths, never on where the inputs differ.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+/// `n` bytes from the OpenSSL CSPRNG; throws std::runtime_error if it fails.
+std::string random_bytes(std::size_t n);
+
+inline std::string_view as_view(const Digest& d) {
+    return {reinterpret_cast<const char*>(d.data()), d.size()};
+}
+
+}  // namespace seedhook::crypto

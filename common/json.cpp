@@ -1,0 +1,135 @@
+#include "common/json.hpp"
+
+namespace seedhook::json {
+
+namespace {
+// Strict UTF-8; iterative so nesting depth cannot overflow the stack; trailing junk is an error.
+constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
+
+rapidjson::SizeType size_of(std::string_view s) {
+    return static_cast<rapidjson::SizeType>(s.size());
+}
+}  // namespace
+
+std::optional<Document> parse(std::string_view text) {
+    Document doc;
+    doc.Parse<kParseFlags>(text.data(), text.size());
+    if (doc.HasParseError()) {
+        return std::nullopt;
+    }
+    return doc;
+}
+
+const Value* find(const Value& object, std::string_view key) {
+    if (!object.IsObject()) {
+        return nullptr;
+    }
+    const auto it = object.FindMember(Value(rapidjson::StringRef(key.data(), size_of(key))));
+    return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+std::optional<std::string_view> get_string(const Value& object, std::string_view key) {
+    const Value* v = find(object, key);
+    if (v == nullptr || !v->IsString()) {
+        return std::nullopt;
+    }
+    return std::string_view(v->GetString(), v->GetStringLength());
+}
+
+std::optional<std::int64_t> get_int(const Value& object, std::string_view key) {
+    const Value* v = find(object, key);
+    if (v == nullptr || !v->IsInt64()) {
+        return std::nullopt;
+    }
+    return v->GetInt64();
+}
+
+std::optional<bool> get_bool(const Value& object, std::string_view key) {
+    const Value* v = find(object, key);
+    if (v == nullptr || !v->IsBool()) {
+        return std::nullopt;
+    }
+    return v->GetBool();
+}
+
+std::optional<std::string> get_text(const Value& object, std::string_view key) {
+    const Value* v = find(object, key);
+    if (v == nullptr) {
+        return std::nullopt;
+    }
+    if (v->IsString()) {
+        return std::string(v->GetString(), v->GetStringLength());
+    }
+    if (v->IsNumber()) {
+        return to_string(*v);
+    }
+    return std::nullopt;
+}
+
+std::string to_string(const Value& value) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    value.Accept(writer);
+    return {buffer.GetString(), buffer.GetSize()};
+}
+
+Writer::Writer() : writer_(buffer_) {}
+
+Writer::~Writer() = default;
+
+void Writer::key(std::string_view k) { writer_.Key(k.data(), size_of(k)); }
+
+void Writer::string(std::string_view v) { writer_.String(v.data(), size_of(v)); }
+
+void Writer::raw(std::string_view json_text) {
+    writer_.RawValue(json_text.data(), json_text.size(), rapidjson::kObjectType);
+}
+
+void Writer::value(const Value& v) { v.Accept(writer_); }
+
+void Writer::member(std::string_view k, std::string_view v) {
+    key(k);
+    string(v);
+}
+
+void Writer::member(std::string_view k, std::int64_t v) {
+    key(k);
+    writer_.Int64(v);
+}
+
+void Writer::member(std::string_view k, bool v) {
+    key(k);
+    writer_.Bool(v);
+}
+
+void Writer::member_or_null(std::string_view k, const std::optional<std::string>& v) {
+    key(k);
+    if (v) {
+        string(*v);
+    } else {
+        writer_.Null();
+    }
+}
+
+void Writer::member_or_null(std::string_view k, const std::optional<std::int64_t>& v) {
+    key(k);
+    if (v) {
+        writer_.Int64(*v);
+    } else {
+        writer_.Null();
+    }
+}
+
+void Writer::member_null(std::string_view k) {
+    key(k);
+    writer_.Null();
+}
+
+std::string Writer::take() {
+    std::string out(buffer_.GetString(), buffer_.GetSize());
+    buffer_.Clear();
+    writer_.Reset(buffer_);
+    return out;
+}
+
+}  // namespace seedhook::json

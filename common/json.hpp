@@ -1,0 +1,85 @@
+#pragma once
+
+/// The only file that includes RapidJSON. Parsing is strict UTF-8 and iterative, so deeply
+/// nested input cannot exhaust the stack.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace seedhook::json {
+
+using Document = rapidjson::Document;
+using Value = rapidjson::Value;
+
+/// Parses `text`; nullopt when it is not valid JSON (or not valid UTF-8).
+std::optional<Document> parse(std::string_view text);
+
+/// The member `key` of `object`, or nullptr when absent (or `object` is not an object).
+const Value* find(const Value& object, std::string_view key);
+
+/// The member as a string when present and a string.
+std::optional<std::string_view> get_string(const Value& object, std::string_view key);
+
+/// The member as an integer when present and an integral number.
+std::optional<std::int64_t> get_int(const Value& object, std::string_view key);
+
+/// The member as a bool when present and a bool.
+std::optional<bool> get_bool(const Value& object, std::string_view key);
+
+/// A string or a number rendered as text (providers send error codes as either).
+std::optional<std::string> get_text(const Value& object, std::string_view key);
+
+/// Serialises a value compactly.
+std::string to_string(const Value& value);
+
+/// Streaming JSON writer over an owned buffer.
+class Writer {
+public:
+    Writer();
+    Writer(const Writer&) = delete;
+    Writer& operator=(const Writer&) = delete;
+    ~Writer();
+
+    void start_object() { writer_.StartObject(); }
+
+    void end_object() { writer_.EndObject(); }
+
+    void start_array() { writer_.StartArray(); }
+
+    void end_array() { writer_.EndArray(); }
+
+    void key(std::string_view k);
+    void string(std::string_view v);
+    void int64(std::int64_t v) { writer_.Int64(v); }
+    void boolean(bool v) { writer_.Bool(v); }
+    void null() { writer_.Null(); }
+    /// Inserts already-serialised JSON as a value (it must be valid JSON).
+    void raw(std::string_view json_text);
+    void value(const Value& v);
+
+    void member(std::string_view k, std::string_view v);
+    void member(std::string_view k, const char* v) { member(k, std::string_view(v)); }
+    void member(std::string_view k, const std::string& v) { member(k, std::string_view(v)); }
+    void member(std::string_view k, std::int64_t v);
+    void member(std::string_view k, int v) { member(k, static_cast<std::int64_t>(v)); }
+    void member(std::string_view k, bool v);
+    /// Writes the member, or `null` when the optional is empty.
+    void member_or_null(std::string_view k, const std::optional<std::string>& v);
+    void member_or_null(std::string_view k, const std::optional<std::int64_t>& v);
+    void member_null(std::string_view k);
+
+    /// The text written so far; the writer is reset.
+    std::string take();
+
+private:
+    rapidjson::StringBuffer buffer_;
+    rapidjson::Writer<rapidjson::StringBuffer> writer_;
+};
+
+}  // namespace seedhook::json

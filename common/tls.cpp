@@ -1,0 +1,175 @@
+#include "common/tls.hpp"
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <ctime>
+#include <stdexcept>
+
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+namespace seedhook::tls {
+
+namespace {
+
+template <typename T, void (*Free)(T*)>
+struct Deleter {
+    void operator()(T* p) const { Free(p); }
+};
+
+using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
+using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
+using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
+using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION, X509_EXTENSION_free>>;
+
+void check(bool ok, const char* what) {
+    if (!ok) {
+        throw std::runtime_error(std::string("TLS: ") + what);
+    }
+}
+
+std::string bio_text(BIO* bio) {
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio, &data);
+    return {data, static_cast<std::size_t>(len)};
+}
+
+bool is_ip_literal(const std::string& name) {
+    return name.find_first_not_of("0123456789.") == std::string::npos ||
+           name.find(':') != std::string::npos;
+}
+
+void add_extension(X509* cert, int nid, const std::string& value) {
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
+    ExtPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
+    check(ext != nullptr, "cannot build a certificate extension");
+    check(X509_add_ext(cert, ext.get(), -1) == 1, "cannot add a certificate extension");
+}
+
+// Modern AEAD suites with forward secrecy for TLS 1.2; TLS 1.3 suites are all strong.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+void harden(net::ssl::context& ctx) {
+    SSL_CTX* native = ctx.native_handle();
+    check(SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) == 1, "cannot set TLS 1.2 minimum");
+    check(SSL_CTX_set_cipher_list(native, kTls12Ciphers) == 1, "cannot set the cipher list");
+    SSL_CTX_set_options(
+        native,
+        SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE
+    );
+}
+
+}  // namespace
+
+CertificatePem make_self_signed(const std::vector<std::string>& names) {
+    PkeyPtr key(EVP_EC_gen("P-256"));
+    check(key != nullptr, "cannot generate a P-256 key");
+    X509Ptr cert(X509_new());
+    check(cert != nullptr, "cannot allocate a certificate");
+    X509_set_version(cert.get(), 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), std::time(nullptr));
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 365L * 24 * 3600);
+    X509_set_pubkey(cert.get(), key.get());
+    X509_NAME* subject = X509_get_subject_name(cert.get());
+    X509_NAME_add_entry_by_txt(
+        subject,
+        "CN",
+        MBSTRING_ASC,
+        reinterpret_cast<const unsigned char*>("seedhook self-signed"),
+        -1,
+        -1,
+        0
+    );
+    X509_set_issuer_name(cert.get(), subject);
+    std::string san;
+    for (const auto& name : names) {
+        san += (san.empty() ? "" : ",") + std::string(is_ip_literal(name) ? "IP:" : "DNS:") + name;
+    }
+    add_extension(cert.get(), NID_subject_alt_name, san);
+    add_extension(cert.get(), NID_basic_constraints, "critical,CA:TRUE");
+    check(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0, "cannot sign the certificate");
+
+    BioPtr cert_bio(BIO_new(BIO_s_mem()));
+    BioPtr key_bio(BIO_new(BIO_s_mem()));
+    check(PEM_write_bio_X509(cert_bio.get(), cert.get()) == 1, "cannot write the certificate");
+    check(
+        PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) ==
+            1,
+        "cannot write the key"
+    );
+    return {bio_text(cert_bio.get()), bio_text(key_bio.get())};
+}
+
+net::ssl::context make_server_context(const CertificatePem& pem) {
+    net::ssl::context ctx(net::ssl::context::tls_server);
+    harden(ctx);
+    boost::system::error_code ec;
+    ctx.use_certificate_chain(net::buffer(pem.cert), ec);
+    if (ec) {
+        throw std::runtime_error("TLS: the certificate is not a valid PEM chain: " + ec.message());
+    }
+    ctx.use_private_key(net::buffer(pem.key), net::ssl::context::pem, ec);
+    if (ec) {
+        throw std::runtime_error("TLS: the private key is not valid PEM: " + ec.message());
+    }
+    if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+        throw std::runtime_error("TLS: the private key does not match the certificate");
+    }
+    // Session resumption through the built-in cache and tickets.
+    SSL_CTX_set_session_cache_mode(ctx.native_handle(), SSL_SESS_CACHE_SERVER);
+    SSL_CTX_set_session_id_context(
+        ctx.native_handle(), reinterpret_cast<const unsigned char*>("seedhook"), 8
+    );
+    return ctx;
+}
+
+std::string read_pem_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw std::runtime_error("cannot read " + path);
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+net::ssl::context make_client_context(const ClientTlsOptions& options) {
+    net::ssl::context ctx(net::ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+    ctx.set_verify_mode(net::ssl::verify_peer);
+    if (options.ca_file.empty()) {
+        ctx.set_default_verify_paths();
+    } else {
+        boost::system::error_code ec;
+        ctx.load_verify_file(options.ca_file, ec);
+        if (ec) {
+            throw std::runtime_error("TLS: cannot load CA file " + options.ca_file);
+        }
+    }
+    for (const auto& pem : options.trusted_pems) {
+        boost::system::error_code ec;
+        ctx.add_certificate_authority(net::buffer(pem), ec);
+        if (ec) {
+            throw std::runtime_error("TLS: a trusted certificate is not valid PEM");
+        }
+    }
+    if (!options.trusted_pems.empty()) {
+        // A trusted leaf (a self-signed peer) is an anchor of its own.
+        X509_VERIFY_PARAM_set_flags(
+            SSL_CTX_get0_param(ctx.native_handle()), X509_V_FLAG_PARTIAL_CHAIN
+        );
+    }
+    return ctx;
+}
+
+}  // namespace seedhook::tls

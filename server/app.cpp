@@ -1,0 +1,233 @@
+#include "server/app.hpp"
+
+#include <map>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "common/crypto.hpp"
+#include "common/log.hpp"
+#include "common/tls.hpp"
+#include "server/handlers/callbacks_handler.hpp"
+#include "server/handlers/health_handler.hpp"
+#include "server/handlers/jobs_handler.hpp"
+#include "server/http/http_server.hpp"
+#include "server/http/router.hpp"
+#include "server/providers/registry.hpp"
+#include "server/services/job_service.hpp"
+#include "server/simulator/simulator.hpp"
+#include "server/storage/database.hpp"
+#include "server/storage/job_store.hpp"
+
+namespace seedhook {
+
+namespace {
+
+constexpr auto kDrainLimit = std::chrono::seconds(10);
+constexpr auto kDrainPoll = std::chrono::milliseconds(20);
+
+void register_secrets(const Config& c) {
+    for (const auto& t : c.auth_api_tokens) {
+        log::add_secret(t);
+    }
+    for (const auto* p : {&c.evolink, &c.toapis, &c.acedata}) {
+        log::add_secret(p->api_key);
+        log::add_secret(p->webhook_secret);
+    }
+    log::add_secret(c.callbacks_secret);
+}
+
+tls::CertificatePem load_certificate(const Config& c) {
+    if (!c.tls_cert_file.empty()) {
+        return {tls::read_pem_file(c.tls_cert_file), tls::read_pem_file(c.tls_key_file)};
+    }
+    log::warn("app", "serving a self-signed certificate (tls.self_signed): for development only");
+    return tls::make_self_signed({"127.0.0.1", "localhost", "::1"});
+}
+
+}  // namespace
+
+struct App::Parts {
+    Config config;
+    net::io_context ioc;
+    std::vector<std::thread> threads;
+    std::atomic<bool> stopping{false};
+    tls::CertificatePem certificate;
+    std::unique_ptr<storage::Database> db;
+    std::unique_ptr<storage::JobStore> store;
+    std::unique_ptr<simulator::Simulator> sim;
+    std::unique_ptr<services::JobService> jobs;
+    std::unique_ptr<handlers::JobsHandler> jobs_handler;
+    std::unique_ptr<handlers::CallbacksHandler> callbacks_handler;
+    std::unique_ptr<handlers::HealthHandler> health_handler;
+    http::Router router;
+    std::unique_ptr<http::HttpServer> server;
+    std::unique_ptr<net::signal_set> signals;
+    bool handle_signals = false;
+
+    explicit Parts(Config c) : config(std::move(c)) {}
+
+    std::map<std::string, providers::ProviderOptions> provider_options() {
+        std::map<std::string, providers::ProviderOptions> out;
+        const std::pair<const char*, const ProviderConfig*> all[] = {
+            {"evolink", &config.evolink}, {"toapis", &config.toapis}, {"acedata", &config.acedata}};
+        for (const auto& [name, pc] : all) {
+            tls::ClientTlsOptions tls_options{pc->ca_file, {}};
+            providers::ProviderOptions o{pc->base_url, pc->api_key, std::chrono::milliseconds(pc->timeout_ms), nullptr};
+            if (sim) {
+                o.base_url = sim->base_url();
+                tls_options = {{}, {sim->certificate_pem()}};
+                if (o.api_key.empty()) {
+                    o.api_key = "simulator-key";
+                }
+            }
+            auto ctx = std::make_shared<net::ssl::context>(tls::make_client_context(tls_options));
+            o.client = std::make_shared<providers::HttpsClient>(ioc.get_executor(), ctx);
+            out.emplace(name, std::move(o));
+        }
+        return out;
+    }
+
+    template <typename H>
+    http::Handler bind(H* handler, net::awaitable<HttpResponse> (H::*method)(HttpRequest)) {
+        return [handler, method](HttpRequest r) { return (handler->*method)(std::move(r)); };
+    }
+
+    void add_routes() {
+        router.add("POST", "/v1/jobs", bind(jobs_handler.get(), &handlers::JobsHandler::create));
+        router.add("GET", "/v1/jobs/{id}", bind(jobs_handler.get(), &handlers::JobsHandler::get));
+        router.add("GET", "/v1/jobs/{id}/callbacks", bind(jobs_handler.get(), &handlers::JobsHandler::callbacks));
+        router.add("POST", "/v1/callbacks/{provider}/{job_id}", bind(callbacks_handler.get(), &handlers::CallbacksHandler::receive));
+        router.add("GET", "/healthz", bind(health_handler.get(), &handlers::HealthHandler::healthz));
+        router.add("GET", "/readyz", bind(health_handler.get(), &handlers::HealthHandler::readyz));
+    }
+
+    std::string callback_secret() {
+        if (!config.callbacks_secret.empty()) {
+            return config.callbacks_secret;
+        }
+        // The I/O threads are not running yet: run on the database thread and block until done.
+        auto secret = net::co_spawn(
+            db->executor(),
+            store->setting_or_create("callbacks_secret", [] { return crypto::base64url(crypto::random_bytes(32)); }),
+            net::use_future
+        );
+        std::string value = secret.get();
+        log::add_secret(value);
+        return value;
+    }
+
+    net::awaitable<void> shutdown() {
+        server->stop_accepting();
+        server->drain();
+        net::steady_timer timer(ioc);
+        const auto deadline = std::chrono::steady_clock::now() + kDrainLimit;
+        while (server->connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+            timer.expires_after(kDrainPoll);
+            co_await timer.async_wait(kNoThrow);
+        }
+        if (server->connections() > 0) {
+            log::warn("app", "stopping with connections still open", {{"connections", static_cast<std::int64_t>(server->connections())}});
+        }
+        if (sim) {
+            sim->stop();
+        }
+        ioc.stop();
+    }
+};
+
+App::App(Config config, bool handle_signals) : parts_(std::make_unique<Parts>(std::move(config))) {
+    Parts& p = *parts_;
+    p.handle_signals = handle_signals;
+    const Config& c = p.config;
+    log::set_level(log::parse_level(c.log_level).value_or(log::Level::kInfo));
+    register_secrets(c);
+    p.certificate = load_certificate(c);
+    auto server_ctx = std::make_shared<net::ssl::context>(tls::make_server_context(p.certificate));
+    p.db = std::make_unique<storage::Database>(storage::DatabaseOptions{c.database_path, c.database_synchronous});
+    p.store = std::make_unique<storage::JobStore>(*p.db);
+    if (c.simulator_enabled) {
+        simulator::SimulatorOptions so;
+        so.complete_after = std::chrono::milliseconds(c.simulator_complete_after_ms);
+        so.callback_tls.trusted_pems = {p.certificate.cert};
+        p.sim = std::make_unique<simulator::Simulator>(p.ioc, so);
+        p.sim->start();
+    }
+    services::JobServiceOptions jo;
+    jo.public_base_url = c.public_base_url;
+    jo.callback_secret = p.callback_secret();
+    p.jobs = std::make_unique<services::JobService>(*p.store, providers::make_providers(p.provider_options()), jo);
+    p.jobs_handler = std::make_unique<handlers::JobsHandler>(*p.jobs, c.auth_api_tokens);
+    p.callbacks_handler = std::make_unique<handlers::CallbacksHandler>(*p.jobs);
+    p.health_handler = std::make_unique<handlers::HealthHandler>(*p.jobs, p.stopping);
+    p.add_routes();
+    http::ServerOptions so;
+    so.address = c.listen_address;
+    so.port = static_cast<std::uint16_t>(c.listen_port);
+    so.body_limit = static_cast<std::uint64_t>(c.callbacks_max_body_bytes);
+    p.server = std::make_unique<http::HttpServer>(p.ioc, server_ctx, so, [&router = p.router](HttpRequest r) {
+        return router.handle(std::move(r));
+    });
+}
+
+App::~App() {
+    if (!parts_->threads.empty()) {
+        stop();
+        wait();
+    }
+}
+
+void App::start() {
+    Parts& p = *parts_;
+    p.server->start();
+    if (p.handle_signals) {
+        p.signals = std::make_unique<net::signal_set>(p.ioc, SIGTERM, SIGINT);
+        p.signals->async_wait([this](const boost::system::error_code& ec, int signal) {
+            if (!ec) {
+                log::info("app", "signal received, stopping", {{"signal", static_cast<std::int64_t>(signal)}});
+                stop();
+            }
+        });
+    }
+    const auto& c = p.config;
+    const unsigned n = c.server_threads > 0 ? static_cast<unsigned>(c.server_threads) : std::max(1U, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < n; ++i) {
+        p.threads.emplace_back([&ioc = p.ioc] { ioc.run(); });
+    }
+    log::info("app", "seedhook ready", {{"port", static_cast<std::int64_t>(port())}, {"public_base_url", c.public_base_url}, {"threads", static_cast<std::int64_t>(n)}, {"simulator", p.sim != nullptr}});
+}
+
+void App::stop() {
+    Parts& p = *parts_;
+    if (p.stopping.exchange(true)) {
+        return;
+    }
+    net::co_spawn(p.ioc, p.shutdown(), [](std::exception_ptr e) {
+        if (e) {
+            log::error("app", "shutdown failed");
+        }
+    });
+}
+
+void App::wait() {
+    Parts& p = *parts_;
+    for (auto& t : p.threads) {
+        if (t.joinable()) {
+            t.join();
+        }
+    }
+    p.threads.clear();
+    p.db->close();
+    log::info("app", "seedhook stopped");
+}
+
+std::uint16_t App::port() const { return parts_->server->port(); }
+
+const std::string& App::certificate_pem() const { return parts_->certificate.cert; }
+
+std::string App::simulator_url() const { return parts_->sim ? parts_->sim->base_url() : std::string(); }
+
+}  // namespace seedhook

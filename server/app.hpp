@@ -1,0 +1,52 @@
+#pragma once
+
+/// The composition root: owns the io_context and its threads, the database, the TLS
+/// contexts, the providers, the service, the handlers and the HTTPS server, and wires them.
+/// Only App reads Config.
+///
+/// Lifecycle: construct (throws on any startup failure) -> start() -> wait(). stop() may be
+/// called from any thread, including an I/O thread, and SIGTERM/SIGINT call it when
+/// `handle_signals` is set: it refuses new connections, turns /readyz red, lets requests in
+/// flight finish (at most 10 s), then wait() returns and the database is closed.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "server/config.hpp"
+
+namespace seedhook {
+
+class App {
+public:
+    explicit App(Config config, bool handle_signals = false);
+    App(const App&) = delete;
+    App& operator=(const App&) = delete;
+    ~App();
+
+    /// Starts the I/O threads and the server. Throws when it cannot listen.
+    void start();
+
+    /// Begins a graceful stop; returns at once.
+    void stop();
+
+    /// Blocks until stopped, then closes the database.
+    void wait();
+
+    /// The HTTPS port actually bound.
+    std::uint16_t port() const;
+
+    /// The server's certificate (PEM), e.g. for a client to trust a self-signed one.
+    const std::string& certificate_pem() const;
+
+    /// The simulator's base URL, or empty when it is not running.
+    std::string simulator_url() const;
+
+    struct Parts;  ///< opaque
+
+private:
+    std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace seedhook

@@ -1,0 +1,139 @@
+#include "server/handlers/jobs_handler.hpp"
+
+#include <array>
+
+#include "common/error.hpp"
+#include "common/json.hpp"
+#include "server/handlers/job_json.hpp"
+#include "server/handlers/request_helpers.hpp"
+
+namespace seedhook::handlers {
+
+namespace {
+
+constexpr std::array<std::string_view, 10> kFields = {
+    "model",
+    "provider",
+    "prompt",
+    "duration",
+    "quality",
+    "aspect_ratio",
+    "image_urls",
+    "generate_audio",
+    "options",
+    "metadata"};
+
+[[noreturn]] void bad_field(const std::string& field, const std::string& message) {
+    throw HttpError(422, "invalid_field", field + " " + message, field);
+}
+
+std::optional<std::string> string_field(const json::Value& body, const char* name) {
+    const json::Value* v = json::find(body, name);
+    if (v == nullptr || v->IsNull()) {
+        return std::nullopt;
+    }
+    if (!v->IsString()) {
+        bad_field(name, "must be a string");
+    }
+    return std::string(v->GetString(), v->GetStringLength());
+}
+
+void read_images(const json::Value& body, services::JobInput& in) {
+    const json::Value* v = json::find(body, "image_urls");
+    if (v == nullptr || v->IsNull()) {
+        return;
+    }
+    if (!v->IsArray()) {
+        bad_field("image_urls", "must be a list of URLs");
+    }
+    for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
+        if (!(*v)[i].IsString()) {
+            bad_field("image_urls[" + std::to_string(i) + "]", "must be a string");
+        }
+        in.image_urls.emplace_back((*v)[i].GetString(), (*v)[i].GetStringLength());
+    }
+}
+
+void read_scalars(const json::Value& body, services::JobInput& in) {
+    in.model = string_field(body, "model");
+    in.provider = string_field(body, "provider");
+    in.prompt = string_field(body, "prompt");
+    in.quality = string_field(body, "quality");
+    in.aspect_ratio = string_field(body, "aspect_ratio");
+    if (const json::Value* v = json::find(body, "duration"); v != nullptr && !v->IsNull()) {
+        if (!v->IsInt64()) {
+            bad_field("duration", "must be a whole number of seconds");
+        }
+        in.duration = v->GetInt64();
+    }
+    if (const json::Value* v = json::find(body, "generate_audio"); v != nullptr && !v->IsNull()) {
+        if (!v->IsBool()) {
+            bad_field("generate_audio", "must be true or false");
+        }
+        in.generate_audio = v->GetBool();
+    }
+}
+
+void read_objects(const json::Value& body, services::JobInput& in) {
+    if (const json::Value* v = json::find(body, "options"); v != nullptr && !v->IsNull()) {
+        if (!v->IsObject()) {
+            bad_field("options", "must be an object");
+        }
+        in.options_json = json::to_string(*v);
+    }
+    if (const json::Value* v = json::find(body, "metadata"); v != nullptr && !v->IsNull()) {
+        if (!v->IsObject()) {
+            bad_field("metadata", "must be an object");
+        }
+        in.metadata_json = json::to_string(*v);
+    }
+}
+
+}  // namespace
+
+services::JobInput parse_job_input(std::string_view text) {
+    auto doc = json::parse(text);
+    if (!doc) {
+        throw HttpError(400, "malformed_json", "the body is not valid JSON (UTF-8)");
+    }
+    if (!doc->IsObject()) {
+        throw HttpError(422, "invalid_body", "the body must be a JSON object");
+    }
+    for (const auto& m : doc->GetObject()) {
+        const std::string_view name(m.name.GetString(), m.name.GetStringLength());
+        if (std::find(kFields.begin(), kFields.end(), name) == kFields.end()) {
+            bad_field(std::string(name), "is not a field of a job");
+        }
+    }
+    services::JobInput in;
+    read_scalars(*doc, in);
+    read_images(*doc, in);
+    read_objects(*doc, in);
+    return in;
+}
+
+JobsHandler::JobsHandler(services::JobService& jobs, std::vector<std::string> api_tokens)
+    : jobs_(jobs), api_tokens_(std::move(api_tokens)) {}
+
+net::awaitable<HttpResponse> JobsHandler::create(HttpRequest request) {
+    require_bearer(request, api_tokens_);
+    require_json_content_type(request);
+    auto job = co_await jobs_.create(parse_job_input(request.body));
+    auto response = json_response(201, job_json(job));
+    response.headers.set("Location", "/v1/jobs/" + job.id);
+    co_return response;
+}
+
+net::awaitable<HttpResponse> JobsHandler::get(HttpRequest request) {
+    require_bearer(request, api_tokens_);
+    auto job = co_await jobs_.get(request.path_params.at(0));
+    co_return json_response(200, job_json(job));
+}
+
+net::awaitable<HttpResponse> JobsHandler::callbacks(HttpRequest request) {
+    require_bearer(request, api_tokens_);
+    auto deliveries = co_await jobs_.deliveries(request.path_params.at(0));
+    co_return json_response(200, deliveries_json(deliveries));
+}
+
+}  // namespace seedhook::handlers

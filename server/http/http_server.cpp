@@ -1,0 +1,300 @@
+#include "server/http/http_server.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <set>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "common/log.hpp"
+#include "server/http/router.hpp"
+
+namespace seedhook::http {
+
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = net::ip::tcp;
+using Stream = net::ssl::stream<beast::tcp_stream>;
+
+namespace {
+
+constexpr auto kWriteTimeout = std::chrono::seconds(30);
+constexpr auto kShutdownTimeout = std::chrono::seconds(2);
+
+// Per-connection state shared with drain(). Touched only on the session's strand.
+struct SessionState {
+    net::any_io_executor strand;
+    Stream* stream = nullptr;
+    bool idle = true;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+    net::io_context& ioc;
+    std::shared_ptr<net::ssl::context> tls;
+    ServerOptions options;
+    RequestHandler handler;
+    tcp::acceptor acceptor;
+    std::atomic<std::size_t> connections{0};
+    std::atomic<bool> draining{false};
+    std::mutex mutex;  // guards `sessions`; never held across a suspension
+    std::set<std::shared_ptr<SessionState>> sessions;
+
+    Impl(net::io_context& io, std::shared_ptr<net::ssl::context> ctx, ServerOptions opts, RequestHandler h)
+        : ioc(io), tls(std::move(ctx)), options(std::move(opts)), handler(std::move(h)), acceptor(io) {}
+};
+
+namespace {
+
+HttpRequest to_plain(bhttp::request<bhttp::string_body>&& req, std::string remote) {
+    HttpRequest out;
+    out.method = std::string(req.method_string());
+    out.target = std::string(req.target());
+    for (const auto& field : req) {
+        out.headers.add(std::string(field.name_string()), std::string(field.value()));
+    }
+    out.body = std::move(req.body());
+    out.remote_address = std::move(remote);
+    return out;
+}
+
+bhttp::response<bhttp::string_body> to_beast(HttpResponse&& res, bool keep_alive) {
+    bhttp::response<bhttp::string_body> out;
+    out.result(static_cast<unsigned>(res.status));
+    out.version(11);
+    out.set(bhttp::field::server, "seedhook");
+    out.set(bhttp::field::content_type, res.content_type);
+    out.set(bhttp::field::cache_control, "no-store");
+    for (auto& [name, value] : res.headers.all()) {
+        out.set(name, value);
+    }
+    out.body() = std::move(res.body);
+    out.keep_alive(keep_alive);
+    out.prepare_payload();
+    return out;
+}
+
+// An answer the session gives by itself (before a handler could run), then closes.
+net::awaitable<void> refuse(Stream& stream, int status, std::string_view code, std::string_view message, const ServerOptions& options) {
+    auto res = error_response(status, code, message);
+    res.headers.set("X-Request-Id", "req_rejected");
+    log::info(options.name, "request refused", {{"status", static_cast<std::int64_t>(status)}, {"code", code}});
+    auto msg = to_beast(std::move(res), false);
+    beast::get_lowest_layer(stream).expires_after(kWriteTimeout);
+    co_await bhttp::async_write(stream, msg, kNoThrow);
+}
+
+bool is_routine_close(const beast::error_code& ec) {
+    return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+           ec == net::ssl::error::stream_truncated || ec == beast::error::timeout ||
+           ec == net::error::operation_aborted || ec == net::error::connection_reset;
+}
+
+// Reads one request. Returns nullopt when the connection is to close (answered or not).
+net::awaitable<std::optional<bhttp::request<bhttp::string_body>>> read_request(
+    Stream& stream,
+    beast::flat_buffer& buffer,
+    HttpServer::Impl& impl,
+    SessionState& state
+) {
+    const ServerOptions& o = impl.options;
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(o.header_limit);
+    parser.body_limit(o.body_limit);
+    auto& tcp_stream = beast::get_lowest_layer(stream);
+    tcp_stream.expires_after(buffer.size() == 0 ? o.idle_timeout : o.request_timeout);
+    state.idle = buffer.size() == 0;
+    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
+    state.idle = false;
+    if (hec == bhttp::error::header_limit) {
+        co_await refuse(stream, 431, "headers_too_large", "the request headers are too large", o);
+        co_return std::nullopt;
+    }
+    if (hec) {
+        if (!is_routine_close(hec) && hec != bhttp::error::partial_message) {
+            co_await refuse(stream, 400, "bad_request", "the request is not valid HTTP/1.1", o);
+        }
+        co_return std::nullopt;
+    }
+    if (const auto length = parser.content_length(); length && *length > o.body_limit) {
+        co_await refuse(stream, 413, "body_too_large", "the body is over " + std::to_string(o.body_limit) + " bytes", o);
+        co_return std::nullopt;
+    }
+    if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+        tcp_stream.expires_after(kWriteTimeout);
+        auto [cec, cn] = co_await bhttp::async_write(stream, cont, kNoThrow);
+        if (cec) {
+            co_return std::nullopt;
+        }
+    }
+    tcp_stream.expires_after(o.request_timeout);
+    auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+    if (bec == bhttp::error::body_limit) {
+        co_await refuse(stream, 413, "body_too_large", "the body is over " + std::to_string(o.body_limit) + " bytes", o);
+        co_return std::nullopt;
+    }
+    if (bec) {
+        if (!is_routine_close(bec) && bec != bhttp::error::partial_message) {
+            co_await refuse(stream, 400, "bad_request", "the request body is not valid HTTP/1.1", o);
+        }
+        co_return std::nullopt;
+    }
+    co_return parser.release();
+}
+
+net::awaitable<void> serve(Stream& stream, std::shared_ptr<HttpServer::Impl> impl, SessionState& state, std::string remote) {
+    auto& tcp_stream = beast::get_lowest_layer(stream);
+    tcp_stream.expires_after(impl->options.handshake_timeout);
+    auto [hec] = co_await stream.async_handshake(net::ssl::stream_base::server, kNoThrow);
+    if (hec) {
+        log::debug(impl->options.name, "TLS handshake failed", {{"remote", remote}, {"error", hec.message()}});
+        co_return;
+    }
+    beast::flat_buffer buffer;
+    while (!impl->draining.load()) {
+        auto req = co_await read_request(stream, buffer, *impl, state);
+        if (!req) {
+            co_return;  // the peer went away, or was answered and is to be closed
+        }
+        const bool client_keep_alive = req->keep_alive();
+        HttpResponse res = co_await impl->handler(to_plain(std::move(*req), remote));
+        const bool keep_alive = client_keep_alive && !res.close && !impl->draining.load();
+        auto msg = to_beast(std::move(res), keep_alive);
+        tcp_stream.expires_after(kWriteTimeout);
+        auto [wec, wn] = co_await bhttp::async_write(stream, msg, kNoThrow);
+        if (wec || !keep_alive) {
+            break;
+        }
+    }
+    // Best-effort close_notify; a peer that already left makes this fail, which is fine.
+    tcp_stream.expires_after(kShutdownTimeout);
+    co_await stream.async_shutdown(kNoThrow);
+}
+
+net::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<HttpServer::Impl> impl) {
+    beast::error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    std::string remote = ec ? std::string() : endpoint.address().to_string();
+    Stream stream(std::move(socket), *impl->tls);
+    auto state = std::make_shared<SessionState>();
+    state->strand = co_await net::this_coro::executor;
+    state->stream = &stream;
+    {
+        const std::lock_guard lock(impl->mutex);
+        impl->sessions.insert(state);
+    }
+    struct Unregister {
+        std::shared_ptr<HttpServer::Impl>& impl;
+        std::shared_ptr<SessionState>& state;
+        ~Unregister() {
+            state->stream = nullptr;
+            const std::lock_guard lock(impl->mutex);
+            impl->sessions.erase(state);
+            impl->connections.fetch_sub(1);
+        }
+    } unregister{impl, state};
+    co_await serve(stream, impl, *state, std::move(remote));
+}
+
+net::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> impl) {
+    for (;;) {
+        auto [ec, socket] = co_await impl->acceptor.async_accept(net::make_strand(impl->ioc), kNoThrow);
+        if (ec == net::error::operation_aborted || !impl->acceptor.is_open()) {
+            co_return;
+        }
+        if (ec) {
+            log::warn(impl->options.name, "accept failed", {{"error", ec.message()}});
+            net::steady_timer pause(impl->ioc, std::chrono::milliseconds(50));  // e.g. out of descriptors
+            co_await pause.async_wait(kNoThrow);
+            continue;
+        }
+        if (impl->connections.load() >= impl->options.max_connections) {
+            beast::error_code ignored;
+            socket.close(ignored);  // over the connection bound: refuse rather than queue
+            continue;
+        }
+        impl->connections.fetch_add(1);
+        auto executor = socket.get_executor();
+        net::co_spawn(executor, run_session(std::move(socket), impl), [name = impl->options.name](std::exception_ptr e) {
+            if (!e) {
+                return;
+            }
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log::error(name, "session failed", {{"error", ex.what()}});
+            }
+        });
+    }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(
+    net::io_context& ioc,
+    std::shared_ptr<net::ssl::context> tls,
+    ServerOptions options,
+    RequestHandler handler
+)
+    : impl_(std::make_shared<Impl>(ioc, std::move(tls), std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() { stop_accepting(); }
+
+void HttpServer::start() {
+    const auto& o = impl_->options;
+    beast::error_code ec;
+    const auto address = net::ip::make_address(o.address, ec);
+    if (ec) {
+        throw std::runtime_error("listen.address " + o.address + " is not an IP address");
+    }
+    const tcp::endpoint endpoint(address, o.port);
+    auto& acceptor = impl_->acceptor;
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(net::socket_base::reuse_address(true));
+    acceptor.bind(endpoint, ec);
+    if (ec) {
+        throw std::runtime_error("cannot listen on " + o.address + ":" + std::to_string(o.port) + ": " + ec.message());
+    }
+    acceptor.listen(net::socket_base::max_listen_connections);
+    net::co_spawn(acceptor.get_executor(), accept_loop(impl_), [](std::exception_ptr e) {
+        if (e) {
+            std::rethrow_exception(e);  // a bug in the accept loop must not go unnoticed
+        }
+    });
+}
+
+std::uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void HttpServer::stop_accepting() {
+    // The acceptor belongs to the io_context; closing it from here cancels the pending accept.
+    net::post(impl_->acceptor.get_executor(), [impl = impl_] {
+        beast::error_code ignored;
+        impl->acceptor.close(ignored);
+    });
+}
+
+void HttpServer::drain() {
+    impl_->draining.store(true);
+    std::set<std::shared_ptr<SessionState>> sessions;
+    {
+        const std::lock_guard lock(impl_->mutex);
+        sessions = impl_->sessions;
+    }
+    for (const auto& state : sessions) {
+        net::post(state->strand, [state] {
+            if (state->stream != nullptr && state->idle) {
+                beast::get_lowest_layer(*state->stream).cancel();
+            }
+        });
+    }
+}
+
+std::size_t HttpServer::connections() const { return impl_->connections.load(); }
+
+}  // namespace seedhook::http

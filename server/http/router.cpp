@@ -1,0 +1,129 @@
+#include "server/http/router.hpp"
+
+#include <chrono>
+#include <sstream>
+
+#include "common/crypto.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "common/url.hpp"
+
+namespace seedhook::http {
+
+namespace {
+
+constexpr std::size_t kMaxRequestIdLength = 128;
+
+bool acceptable_request_id(std::string_view id) {
+    return !id.empty() && id.size() <= kMaxRequestIdLength &&
+           std::all_of(id.begin(), id.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' ||
+                      c == '.' || c == ':';
+           });
+}
+
+std::vector<std::string> split_path(const std::string& pattern) {
+    std::vector<std::string> out;
+    std::stringstream in(pattern);
+    for (std::string part; std::getline(in, part, '/');) {
+        if (!part.empty()) {
+            out.push_back(part);
+        }
+    }
+    return out;
+}
+
+bool match(const std::vector<std::string>& pattern, const std::vector<std::string>& path, std::vector<std::string>& params) {
+    if (pattern.size() != path.size()) {
+        return false;
+    }
+    std::vector<std::string> captured;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i].starts_with('{')) {
+            captured.push_back(path[i]);
+        } else if (pattern[i] != path[i]) {
+            return false;
+        }
+    }
+    params = std::move(captured);
+    return true;
+}
+
+HttpResponse from_error(const HttpError& e) {
+    HttpResponse r;
+    r.status = e.status();
+    r.body = error_body(e);
+    if (e.status() == 401) {
+        r.headers.set("WWW-Authenticate", "Bearer");
+    }
+    return r;
+}
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+}  // namespace
+
+HttpResponse error_response(int status, std::string_view code, std::string_view message) {
+    return from_error(HttpError(status, std::string(code), std::string(message)));
+}
+
+void Router::add(std::string method, const std::string& pattern, Handler handler) {
+    routes_.push_back({std::move(method), split_path(pattern), std::move(handler)});
+}
+
+net::awaitable<HttpResponse> Router::dispatch(HttpRequest& request) const {
+    auto target = parse_request_target(request.target);
+    if (!target) {
+        throw HttpError(400, "bad_target", "the request target is not a valid path");
+    }
+    request.query = std::move(target->query);
+    std::string allowed;
+    for (const auto& route : routes_) {
+        std::vector<std::string> params;
+        if (!match(route.segments, target->segments, params)) {
+            continue;
+        }
+        if (route.method != request.method) {
+            allowed += (allowed.empty() ? "" : ", ") + route.method;
+            continue;
+        }
+        request.path_params = std::move(params);
+        co_return co_await route.handler(std::move(request));
+    }
+    if (!allowed.empty()) {
+        HttpError e(405, "method_not_allowed", "this path allows " + allowed);
+        auto r = from_error(e);
+        r.headers.set("Allow", allowed);
+        co_return r;
+    }
+    throw HttpError(404, "not_found", "no such route");
+}
+
+net::awaitable<HttpResponse> Router::handle(HttpRequest request) const {
+    const auto started = std::chrono::steady_clock::now();
+    const std::string method = request.method;
+    const std::string path(path_of(request.target));
+    const std::string remote = request.remote_address;
+    std::string request_id(request.headers.get("X-Request-Id"));
+    if (!acceptable_request_id(request_id)) {
+        request_id = "req_" + crypto::hex(crypto::random_bytes(8));
+    }
+    request.request_id = request_id;
+    HttpResponse response;
+    try {
+        response = co_await dispatch(request);
+    } catch (const HttpError& e) {
+        response = from_error(e);
+    } catch (const ServiceError& e) {
+        response = from_error(to_http_error(e));
+    } catch (const std::exception& e) {
+        log::error("http", "unhandled error", {{"request_id", request_id}, {"error", e.what()}});
+        response = error_response(500, "internal", "an internal error occurred");
+    }
+    response.headers.set("X-Request-Id", request_id);
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+    log::info("http", "request", {{"request_id", request_id}, {"method", method}, {"path", path}, {"status", static_cast<std::int64_t>(response.status)}, {"duration_us", static_cast<std::int64_t>(micros)}, {"remote", remote}});
+    co_return response;
+}
+
+}  // namespace seedhook::http

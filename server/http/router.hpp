@@ -1,0 +1,42 @@
+#pragma once
+
+/// Maps method and path to a handler, and gives every answer the same frame: the SPEC's JSON
+/// error shape for every failure, an X-Request-Id, and one JSON log line per request (the
+/// query string, which may hold a callback token, is never logged). Beast-free.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/asio.hpp"
+#include "common/http_message.hpp"
+
+namespace seedhook::http {
+
+using Handler = std::function<net::awaitable<HttpResponse>(HttpRequest)>;
+
+class Router {
+public:
+    /// `pattern` is a path of literal segments and `{name}` captures, e.g. "/v1/jobs/{id}".
+    /// Captures arrive in HttpRequest::path_params in order. Register before serving.
+    void add(std::string method, const std::string& pattern, Handler handler);
+
+    /// Routes one request; never throws.
+    net::awaitable<HttpResponse> handle(HttpRequest request) const;
+
+private:
+    struct Route {
+        std::string method;
+        std::vector<std::string> segments;
+        Handler handler;
+    };
+
+    net::awaitable<HttpResponse> dispatch(HttpRequest& request) const;
+
+    std::vector<Route> routes_;
+};
+
+/// An error answer in the SPEC's shape.
+HttpResponse error_response(int status, std::string_view code, std::string_view message);
+
+}  // namespace seedhook::http

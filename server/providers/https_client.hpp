@@ -1,0 +1,72 @@
+#pragma once
+
+/// Outbound HTTPS/1.1 client with a keep-alive connection pool per host. Verifies the peer
+/// (verify_peer, SNI, host name) with the context it is given. Safe to use from many
+/// coroutines at once: each request takes a pooled connection or opens one.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "common/asio.hpp"
+#include "common/http_message.hpp"
+
+namespace seedhook::providers {
+
+struct ClientRequest {
+    std::string method = "GET";
+    std::string url;  ///< absolute https URL
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    std::chrono::milliseconds timeout{30000};  ///< bounds the whole exchange
+};
+
+struct ClientResponse {
+    int status = 0;
+    HttpHeaders headers;
+    std::string body;
+};
+
+/// The exchange failed before a whole response arrived (DNS, connect, TLS, reset, timeout).
+class TransportError : public std::runtime_error {
+public:
+    TransportError(std::string message, bool timed_out)
+        : std::runtime_error(std::move(message)), timed_out_(timed_out) {}
+
+    bool timed_out() const { return timed_out_; }
+
+private:
+    bool timed_out_;
+};
+
+class HttpsClient {
+public:
+    /// `ctx` is shared and must be configured for verification already.
+    HttpsClient(net::any_io_executor executor, std::shared_ptr<net::ssl::context> ctx);
+    HttpsClient(const HttpsClient&) = delete;
+    HttpsClient& operator=(const HttpsClient&) = delete;
+    ~HttpsClient();
+
+    /// Sends one request. Throws TransportError; any HTTP status is a normal answer.
+    net::awaitable<ClientResponse> request(ClientRequest request);
+
+    /// TLS handshakes made so far (connection reuse shows as few handshakes).
+    std::uint64_t handshakes() const;
+
+    /// Drops pooled idle connections.
+    void close_idle();
+
+    struct Impl;  ///< opaque; public only so the implementation's free functions can name it
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace seedhook::providers

@@ -1,0 +1,92 @@
+#include "server/providers/provider_http.hpp"
+
+#include <charconv>
+
+#include "common/log.hpp"
+#include "server/providers/provider.hpp"
+
+namespace seedhook::providers {
+
+namespace {
+
+constexpr std::size_t kMaxMessage = 300;
+
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value) {
+    std::int64_t seconds = 0;
+    const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec != std::errc() || ptr != value.data() + value.size() || seconds < 0) {
+        return std::nullopt;
+    }
+    return std::chrono::seconds(std::min<std::int64_t>(seconds, 3600));
+}
+
+}  // namespace
+
+std::string provider_message(std::string_view body) {
+    std::string message;
+    if (auto doc = json::parse(body)) {
+        if (const auto* error = json::find(*doc, "error")) {
+            if (auto m = json::get_string(*error, "message")) {
+                message = *m;
+            } else if (error->IsString()) {
+                message.assign(error->GetString(), error->GetStringLength());
+            }
+        }
+        if (message.empty()) {
+            if (auto m = json::get_string(*doc, "message")) {
+                message = *m;
+            }
+        }
+    }
+    if (message.empty()) {
+        message = body.substr(0, kMaxMessage);
+    }
+    if (message.size() > kMaxMessage) {
+        message.resize(kMaxMessage);
+    }
+    return log::redact(std::move(message));
+}
+
+net::awaitable<json::Document> call_json(
+    const ProviderOptions& options,
+    std::string method,
+    std::string path,
+    std::string body
+) {
+    ClientRequest req;
+    req.method = std::move(method);
+    req.url = options.base_url + path;
+    req.timeout = options.timeout;
+    req.headers.emplace_back("Authorization", "Bearer " + options.api_key);
+    req.headers.emplace_back("Accept", "application/json");
+    if (!body.empty()) {
+        req.headers.emplace_back("Content-Type", "application/json");
+    }
+    req.body = std::move(body);
+    ClientResponse res;
+    try {
+        res = co_await options.client->request(std::move(req));
+    } catch (const TransportError& e) {
+        throw ProviderError(
+            e.timed_out() ? ProviderError::Kind::kTimeout : ProviderError::Kind::kUnavailable,
+            e.what()
+        );
+    }
+    if (res.status >= 200 && res.status < 300) {
+        auto doc = json::parse(res.body);
+        if (!doc || !doc->IsObject()) {
+            throw ProviderError(ProviderError::Kind::kBadAnswer, "the answer is not a JSON object", res.status);
+        }
+        co_return std::move(*doc);
+    }
+    const bool transient = res.status == 408 || res.status == 429 || res.status >= 500;
+    ProviderError error(
+        transient ? ProviderError::Kind::kUnavailable : ProviderError::Kind::kRejected,
+        provider_message(res.body),
+        res.status
+    );
+    error.retry_after = parse_retry_after(res.headers.get("Retry-After"));
+    throw error;
+}
+
+}  // namespace seedhook::providers

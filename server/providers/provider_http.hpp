@@ -1,0 +1,37 @@
+#pragma once
+
+/// The JSON-over-HTTPS exchange that every adapter makes, with the providers' shared error
+/// conventions mapped to ProviderError.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/json.hpp"
+#include "server/providers/https_client.hpp"
+
+namespace seedhook::providers {
+
+/// What every adapter needs to reach its provider.
+struct ProviderOptions {
+    std::string base_url;  ///< no trailing slash
+    std::string api_key;
+    std::chrono::milliseconds timeout{30000};
+    std::shared_ptr<HttpsClient> client;
+};
+
+/// Sends `body` (empty: none) with bearer auth and returns the parsed 2xx answer.
+/// Throws ProviderError: kRejected for 4xx other than 408/429 (with the provider's status and
+/// message), kUnavailable for 408, 429, 5xx and connection failures, kTimeout when the call
+/// timed out, kBadAnswer for a 2xx that is not JSON.
+net::awaitable<json::Document> call_json(
+    const ProviderOptions& options,
+    std::string method,
+    std::string path,
+    std::string body
+);
+
+/// The provider's error message in `{"error": {"message"}}` (or a short excerpt of the body).
+std::string provider_message(std::string_view body);
+
+}  // namespace seedhook::providers

@@ -1,0 +1,273 @@
+#include "server/services/job_service.hpp"
+
+#include <algorithm>
+
+#include "common/crypto.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "common/time.hpp"
+
+namespace seedhook::services {
+
+using providers::JobStatus;
+using providers::ProviderError;
+using Kind = ServiceError::Kind;
+
+namespace {
+
+constexpr std::string_view kJobPrefix = "job_";
+constexpr std::size_t kJobIdHexDigits = 32;
+
+std::string new_job_id() {
+    return std::string(kJobPrefix) + crypto::hex(crypto::random_bytes(kJobIdHexDigits / 2));
+}
+
+ServiceError submit_error(const ProviderError& e, std::string_view provider) {
+    const std::string who(provider);
+    switch (e.kind()) {
+        case ProviderError::Kind::kRejected: {
+            ServiceError err(Kind::kProviderRejected, "provider_rejected", who + " refused the job");
+            err.provider_status = e.http_status();
+            err.provider_message = e.what();
+            return err;
+        }
+        case ProviderError::Kind::kTimeout:
+            return {Kind::kProviderTimeout, "provider_timeout", who + " did not answer in time"};
+        case ProviderError::Kind::kBadAnswer:
+            return {Kind::kProviderRejected, "provider_bad_answer", who + " answered with something that is not a task"};
+        case ProviderError::Kind::kUnavailable:
+            break;
+    }
+    ServiceError err(Kind::kProviderUnavailable, "provider_unavailable", who + " is unavailable");
+    if (e.http_status() != 0) {
+        err.provider_status = e.http_status();
+        err.provider_message = e.what();
+    }
+    return err;
+}
+
+std::string submit_error_code(const ProviderError& e) {
+    switch (e.kind()) {
+        case ProviderError::Kind::kRejected:
+            return "provider_rejected";
+        case ProviderError::Kind::kTimeout:
+            return "provider_timeout";
+        case ProviderError::Kind::kBadAnswer:
+            return "provider_bad_answer";
+        case ProviderError::Kind::kUnavailable:
+            break;
+    }
+    return "provider_unavailable";
+}
+
+}  // namespace
+
+bool is_job_id(std::string_view id) {
+    return id.size() == kJobPrefix.size() + kJobIdHexDigits && id.starts_with(kJobPrefix) &&
+           std::all_of(id.begin() + kJobPrefix.size(), id.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+}
+
+JobService::JobService(
+    storage::JobStore& store,
+    std::vector<std::shared_ptr<providers::Provider>> providers,
+    JobServiceOptions options
+)
+    : store_(store), providers_(std::move(providers)), options_(std::move(options)) {
+    if (!options_.clock) {
+        options_.clock = now_ms;
+    }
+}
+
+std::string JobService::callback_token(std::string_view provider, std::string_view job_id) const {
+    std::string message(provider);
+    message += ":";
+    message += job_id;
+    return crypto::base64url(crypto::as_view(crypto::hmac_sha256(options_.callback_secret, message)));
+}
+
+std::string JobService::callback_url(std::string_view provider, std::string_view job_id) const {
+    return options_.public_base_url + "/v1/callbacks/" + std::string(provider) + "/" +
+           std::string(job_id) + "?token=" + callback_token(provider, job_id);
+}
+
+std::shared_ptr<providers::Provider> JobService::provider_named(std::string_view name) const {
+    for (const auto& p : providers_) {
+        if (p->name() == name) {
+            return p;
+        }
+    }
+    return nullptr;
+}
+
+JobService::Resolved JobService::resolve(const JobInput& input) const {
+    if (!input.model || input.model->empty()) {
+        throw ServiceError(Kind::kInvalid, "invalid_field", "model is required", "model");
+    }
+    for (const auto& p : providers_) {
+        for (const auto& m : p->models()) {
+            if (m.name != *input.model) {
+                continue;
+            }
+            if (input.provider && *input.provider != p->name()) {
+                throw ServiceError(
+                    Kind::kInvalid,
+                    "invalid_field",
+                    "model " + m.name + " is served by " + std::string(p->name()) + ", not " + *input.provider,
+                    "provider"
+                );
+            }
+            return {p, &m};
+        }
+    }
+    throw ServiceError(Kind::kInvalid, "unknown_model", "model " + *input.model + " is not offered", "model");
+}
+
+net::awaitable<storage::JobRecord> JobService::create(JobInput input) {
+    const Resolved target = resolve(input);
+    auto checked = validate_request(input, *target.model, *target.provider);
+    if (auto* bad = std::get_if<FieldError>(&checked)) {
+        throw ServiceError(Kind::kInvalid, "invalid_field", bad->field + " " + bad->message, bad->field);
+    }
+    if (input.metadata_json.size() > options_.max_metadata_bytes) {
+        throw ServiceError(Kind::kInvalid, "invalid_field", "metadata must be at most 4 KiB of JSON", "metadata");
+    }
+    auto request = std::get<providers::VideoRequest>(std::move(checked));
+
+    storage::JobRecord job;
+    job.id = new_job_id();
+    job.provider = std::string(target.provider->name());
+    job.model = target.model->name;
+    job.status = std::string(providers::to_string(JobStatus::kSubmitting));
+    job.request_json = providers::to_json(request);
+    job.metadata_json = input.metadata_json;
+    job.created_at = options_.clock();
+    job.updated_at = job.created_at;
+    try {
+        co_await store_.insert(job);  // committed before the provider hears of it
+    } catch (const StorageError& e) {
+        log::error("jobs", "cannot store a new job", {{"error", e.what()}});
+        throw ServiceError(Kind::kUnavailable, "storage_unavailable", "the job could not be stored; nothing was sent");
+    }
+    co_return co_await submit(std::move(job), *target.provider, std::move(request));
+}
+
+net::awaitable<storage::JobRecord> JobService::submit(
+    storage::JobRecord job,
+    providers::Provider& provider,
+    providers::VideoRequest request
+) {
+    providers::SubmitRequest submit{job.id, std::move(request), callback_url(provider.name(), job.id)};
+    std::optional<ServiceError> failure;
+    try {
+        auto task = co_await provider.submit(std::move(submit));
+        job.provider_task_id = task.task_id;
+        job.provider_status = task.provider_status;
+        job.status = std::string(providers::to_string(JobStatus::kQueued));
+        if (task.status && !providers::is_terminal(*task.status) && *task.status != JobStatus::kSubmitting) {
+            job.status = std::string(providers::to_string(*task.status));
+        }
+        job.progress = std::max<std::int64_t>(0, task.progress.value_or(0));
+        log::info("jobs", "job submitted", {{"job_id", job.id}, {"provider", job.provider}, {"task_id", task.task_id}});
+    } catch (const ProviderError& e) {
+        log::warn("jobs", "submission failed", {{"job_id", job.id}, {"provider", job.provider}, {"error", e.what()}, {"provider_status", static_cast<std::int64_t>(e.http_status())}});
+        job.status = std::string(providers::to_string(JobStatus::kSubmitFailed));
+        job.error_code = submit_error_code(e);
+        job.error_message = e.what();
+        job.completed_at = options_.clock();
+        failure = submit_error(e, provider.name());
+    }
+    job.updated_at = options_.clock();
+    try {
+        co_await store_.save(job);
+    } catch (const StorageError& e) {
+        // The task exists at the provider; its callback carries the task id and heals the row.
+        log::error("jobs", "cannot store the submission result", {{"job_id", job.id}, {"error", e.what()}});
+        if (!failure) {
+            throw ServiceError(Kind::kUnavailable, "storage_unavailable", "the job was submitted but its state could not be stored; read it again shortly");
+        }
+    }
+    if (failure) {
+        throw *failure;
+    }
+    co_return job;
+}
+
+net::awaitable<storage::JobRecord> JobService::get(std::string id) {
+    std::optional<storage::JobRecord> job;
+    if (is_job_id(id)) {
+        job = co_await store_.find(std::move(id));
+    }
+    if (!job) {
+        throw ServiceError(Kind::kNotFound, "not_found", "no such job");
+    }
+    co_return std::move(*job);
+}
+
+net::awaitable<std::vector<storage::CallbackRecord>> JobService::deliveries(std::string id) {
+    co_await get(id);
+    co_return co_await store_.deliveries(std::move(id));
+}
+
+net::awaitable<CallbackAck> JobService::receive_callback(CallbackInput in) {
+    auto provider = provider_named(in.provider);
+    if (!provider || !is_job_id(in.job_id)) {
+        throw ServiceError(Kind::kNotFound, "not_found", "no such callback URL");
+    }
+    if (!crypto::constant_time_equal(in.token, callback_token(in.provider, in.job_id))) {
+        throw ServiceError(Kind::kUnauthorized, "invalid_token", "the callback token is missing or wrong");
+    }
+    auto parsed = provider->parse_callback(in.body);
+    if (parsed.kind == providers::CallbackParse::Kind::kMalformed) {
+        throw ServiceError(Kind::kMalformed, "malformed_json", "the body is not valid JSON");
+    }
+    if (parsed.kind == providers::CallbackParse::Kind::kNotTaskPayload) {
+        throw ServiceError(Kind::kInvalid, "not_a_task_payload", "the body is not a " + in.provider + " task payload");
+    }
+    const std::int64_t now = options_.clock();
+    const providers::TaskUpdate update = std::move(parsed.update);
+    bool wrong_task = false;
+    Outcome outcome = Outcome::kRejected;
+    // The references are to this frame's locals, which outlive the awaited store call.
+    storage::DeliveryDecider decide = [&update, &wrong_task, &outcome, now, body = std::move(in.body)](storage::JobRecord& job) {
+        storage::CallbackRecord d;
+        d.received_at = now;
+        d.source = "callback";
+        d.provider_status = update.provider_status;
+        d.event_id = update.event_id;
+        d.body = body;
+        ++job.callbacks_received;
+        job.updated_at = now;
+        if (!job.provider_task_id && job.status == providers::to_string(JobStatus::kSubmitting)) {
+            job.provider_task_id = update.task_id;  // the callback beat the create answer
+        }
+        if (job.provider_task_id != update.task_id) {
+            wrong_task = true;
+            d.outcome = std::string(to_string(Outcome::kRejected));
+            return d;
+        }
+        outcome = apply_update(job, update, now);
+        d.outcome = std::string(to_string(outcome));
+        return d;
+    };
+    std::optional<storage::DeliveryResult> result;
+    try {
+        result = co_await store_.record_delivery(in.job_id, std::move(decide));
+    } catch (const StorageError& e) {
+        log::error("callbacks", "cannot commit a delivery", {{"job_id", in.job_id}, {"provider", in.provider}, {"error", e.what()}});
+        throw ServiceError(Kind::kUnavailable, "storage_unavailable", "the delivery could not be stored; retry later");
+    }
+    if (!result) {
+        throw ServiceError(Kind::kNotFound, "not_found", "no such job");
+    }
+    log::info("callbacks", "delivery recorded", {{"job_id", in.job_id}, {"provider", in.provider}, {"outcome", result->delivery.outcome}, {"status", result->job.status}});
+    if (wrong_task) {
+        throw ServiceError(Kind::kInvalid, "task_mismatch", "the task id is not this job's", "id");
+    }
+    co_return CallbackAck{outcome, std::move(result->job)};
+}
+
+net::awaitable<bool> JobService::ready() { co_return co_await store_.writable(); }
+
+}  // namespace seedhook::services

@@ -1,0 +1,96 @@
+#include "server/services/job_state.hpp"
+
+#include <algorithm>
+
+namespace seedhook::services {
+
+using providers::JobStatus;
+
+namespace {
+
+int rank(JobStatus s) {
+    switch (s) {
+        case JobStatus::kSubmitting:
+            return 0;
+        case JobStatus::kQueued:
+            return 1;
+        case JobStatus::kRunning:
+            return 2;
+        default:
+            return 3;  // every terminal state
+    }
+}
+
+void apply_fields(storage::JobRecord& job, const providers::TaskUpdate& u, JobStatus next, std::int64_t now) {
+    job.status = std::string(providers::to_string(next));
+    job.provider_status = u.provider_status;
+    job.progress = std::max(job.progress, u.progress.value_or(0));
+    if (next == JobStatus::kSucceeded) {
+        job.progress = 100;
+    }
+    if (u.video_url) {
+        job.video_url = u.video_url;
+    }
+    if (u.last_frame_url) {
+        job.last_frame_url = u.last_frame_url;
+    }
+    if (u.video_url_expires_at) {
+        job.video_url_expires_at = u.video_url_expires_at;
+    }
+    if (u.error_code || u.error_message) {
+        job.error_code = u.error_code.value_or(std::string(u.provider_status));
+        job.error_message = u.error_message.value_or("");
+    }
+    if (providers::is_terminal(next)) {
+        job.completed_at = now;
+    }
+    job.updated_at = now;
+}
+
+}  // namespace
+
+std::string_view to_string(Outcome outcome) {
+    switch (outcome) {
+        case Outcome::kApplied:
+            return "applied";
+        case Outcome::kDuplicate:
+            return "duplicate";
+        case Outcome::kStale:
+            return "stale";
+        case Outcome::kConflict:
+            return "conflict";
+        case Outcome::kRejected:
+            return "rejected";
+    }
+    return "rejected";
+}
+
+Outcome apply_update(storage::JobRecord& job, const providers::TaskUpdate& u, std::int64_t now_ms) {
+    const auto current = providers::parse_status(job.status);
+    if (!u.status || !current) {
+        return Outcome::kRejected;  // a provider word we do not know changes nothing
+    }
+    const JobStatus next = *u.status;
+    if (providers::is_terminal(*current)) {
+        if (next == *current) {
+            return Outcome::kDuplicate;
+        }
+        return providers::is_terminal(next) ? Outcome::kConflict : Outcome::kStale;
+    }
+    if (rank(next) < rank(*current)) {
+        return Outcome::kStale;
+    }
+    if (rank(next) == rank(*current)) {
+        if (u.progress && *u.progress > job.progress) {
+            job.progress = *u.progress;
+            job.provider_status = u.provider_status;
+            job.updated_at = now_ms;
+            return Outcome::kApplied;
+        }
+        return Outcome::kDuplicate;
+    }
+    apply_fields(job, u, next, now_ms);
+    return Outcome::kApplied;
+}
+
+}  // namespace seedhook::services

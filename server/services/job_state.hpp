@@ -1,0 +1,23 @@
+#pragma once
+
+/// The job state machine (SPEC §2.1) as a pure function: statuses only move forward,
+/// terminal states are sticky, progress never falls.
+
+#include <cstdint>
+#include <string_view>
+
+#include "server/providers/provider.hpp"
+#include "server/storage/records.hpp"
+
+namespace seedhook::services {
+
+/// What a delivery did to its job.
+enum class Outcome { kApplied, kDuplicate, kStale, kConflict, kRejected };
+
+std::string_view to_string(Outcome outcome);
+
+/// Applies `update` to `job` at time `now_ms`. The job changes only when the outcome is
+/// kApplied: a later status, or more progress in the same status.
+Outcome apply_update(storage::JobRecord& job, const providers::TaskUpdate& update, std::int64_t now_ms);
+
+}  // namespace seedhook::services

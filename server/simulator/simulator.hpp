@@ -1,0 +1,57 @@
+#pragma once
+
+/// The built-in provider simulator (SPEC §5): an HTTPS server on loopback that speaks the
+/// providers' create-task, query-task and callback protocols as documented, including
+/// evolink's callback retries 1, 2 and 4 s after a non-2xx. For the tests and the embedded
+/// default; never started unless simulator.enabled is set.
+///
+/// Behaviour can be steered from the prompt: "[sim:reject]" makes the create call fail with
+/// a 400, "[sim:fail]" makes the task fail, "[sim:no-callback]" suppresses the callback.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/asio.hpp"
+#include "common/tls.hpp"
+
+namespace seedhook::simulator {
+
+struct SimulatorOptions {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 0;
+    std::chrono::milliseconds complete_after{2000};  ///< how long a task takes
+    tls::ClientTlsOptions callback_tls;              ///< whom its callbacks trust
+    std::chrono::milliseconds callback_timeout{10000};
+    std::chrono::milliseconds retry_unit{1000};      ///< retries after 1, 2 and 4 units
+};
+
+class Simulator {
+public:
+    /// `ioc` must outlive the simulator and run while it serves.
+    Simulator(net::io_context& ioc, SimulatorOptions options);
+    Simulator(const Simulator&) = delete;
+    Simulator& operator=(const Simulator&) = delete;
+    ~Simulator();
+
+    /// Binds and starts serving. Throws std::runtime_error on failure.
+    void start();
+    void stop();
+
+    /// "https://127.0.0.1:<port>", the base URL every simulated provider answers at.
+    std::string base_url() const;
+
+    /// The simulator's self-signed certificate, for clients to trust.
+    const std::string& certificate_pem() const;
+
+    /// Callback attempts made so far (each retry counts).
+    std::uint64_t callback_attempts() const;
+
+    struct Impl;  ///< opaque
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace seedhook::simulator

@@ -1,0 +1,240 @@
+#include "server/storage/job_store.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+namespace seedhook::storage {
+
+namespace {
+
+constexpr const char* kJobColumns =
+    "id, provider, model, provider_task_id, status, provider_status, progress, video_url, "
+    "video_url_expires_at, last_frame_url, error_code, error_message, request_json, "
+    "metadata_json, confirmed, created_at, updated_at, completed_at, callbacks_received";
+
+template <typename T>
+void bind_opt(SQLite::Statement& st, int index, const std::optional<T>& v) {
+    if (v) {
+        st.bind(index, *v);
+    } else {
+        st.bind(index);
+    }
+}
+
+std::optional<std::string> opt_text(const SQLite::Column& c) {
+    return c.isNull() ? std::nullopt : std::optional<std::string>(c.getString());
+}
+
+std::optional<std::int64_t> opt_int(const SQLite::Column& c) {
+    return c.isNull() ? std::nullopt : std::optional<std::int64_t>(c.getInt64());
+}
+
+JobRecord read_job(SQLite::Statement& st) {
+    JobRecord j;
+    j.id = st.getColumn(0).getString();
+    j.provider = st.getColumn(1).getString();
+    j.model = st.getColumn(2).getString();
+    j.provider_task_id = opt_text(st.getColumn(3));
+    j.status = st.getColumn(4).getString();
+    j.provider_status = opt_text(st.getColumn(5));
+    j.progress = st.getColumn(6).getInt64();
+    j.video_url = opt_text(st.getColumn(7));
+    j.video_url_expires_at = opt_int(st.getColumn(8));
+    j.last_frame_url = opt_text(st.getColumn(9));
+    j.error_code = opt_text(st.getColumn(10));
+    j.error_message = opt_text(st.getColumn(11));
+    j.request_json = st.getColumn(12).getString();
+    j.metadata_json = st.getColumn(13).isNull() ? "null" : st.getColumn(13).getString();
+    j.confirmed = st.getColumn(14).getInt() != 0;
+    j.created_at = st.getColumn(15).getInt64();
+    j.updated_at = st.getColumn(16).getInt64();
+    j.completed_at = opt_int(st.getColumn(17));
+    j.callbacks_received = st.getColumn(18).getInt64();
+    return j;
+}
+
+// Binds the mutable columns in kJobColumns order, from provider_task_id (index 4 onward).
+void bind_mutable(SQLite::Statement& st, const JobRecord& j, int first) {
+    int i = first;
+    bind_opt(st, i++, j.provider_task_id);
+    st.bind(i++, j.status);
+    bind_opt(st, i++, j.provider_status);
+    st.bind(i++, j.progress);
+    bind_opt(st, i++, j.video_url);
+    bind_opt(st, i++, j.video_url_expires_at);
+    bind_opt(st, i++, j.last_frame_url);
+    bind_opt(st, i++, j.error_code);
+    bind_opt(st, i++, j.error_message);
+    st.bind(i++, j.confirmed ? 1 : 0);
+    st.bind(i++, j.updated_at);
+    bind_opt(st, i++, j.completed_at);
+    st.bind(i++, j.callbacks_received);
+}
+
+std::optional<JobRecord> find_job(SQLite::Database& db, const std::string& id) {
+    SQLite::Statement st(db, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?");
+    st.bind(1, id);
+    if (!st.executeStep()) {
+        return std::nullopt;
+    }
+    return read_job(st);
+}
+
+void update_job(SQLite::Database& db, const JobRecord& j) {
+    SQLite::Statement st(
+        db,
+        "UPDATE jobs SET provider_task_id = ?, status = ?, provider_status = ?, progress = ?, "
+        "video_url = ?, video_url_expires_at = ?, last_frame_url = ?, error_code = ?, "
+        "error_message = ?, confirmed = ?, updated_at = ?, completed_at = ?, "
+        "callbacks_received = ? WHERE id = ?"
+    );
+    bind_mutable(st, j, 1);
+    st.bind(14, j.id);
+    if (st.exec() != 1) {
+        throw StorageError("job " + j.id + " vanished during an update");
+    }
+}
+
+void insert_delivery(SQLite::Database& db, CallbackRecord& d) {
+    SQLite::Statement st(
+        db,
+        "INSERT INTO callbacks (job_id, received_at, source, outcome, provider_status, "
+        "event_id, body) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    );
+    st.bind(1, d.job_id);
+    st.bind(2, d.received_at);
+    st.bind(3, d.source);
+    st.bind(4, d.outcome);
+    bind_opt(st, 5, d.provider_status);
+    bind_opt(st, 6, d.event_id);
+    st.bind(7, d.body);
+    st.exec();
+    d.id = db.getLastInsertRowid();
+}
+
+}  // namespace
+
+net::awaitable<void> JobStore::insert(JobRecord job) {
+    auto work = [job = std::move(job)](SQLite::Database& db) {
+        SQLite::Statement st(
+            db,
+            std::string("INSERT INTO jobs (id, provider, model, request_json, metadata_json, "
+                        "created_at, ") +
+                "provider_task_id, status, provider_status, progress, video_url, "
+                "video_url_expires_at, last_frame_url, error_code, error_message, confirmed, "
+                "updated_at, completed_at, callbacks_received) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        );
+        st.bind(1, job.id);
+        st.bind(2, job.provider);
+        st.bind(3, job.model);
+        st.bind(4, job.request_json);
+        st.bind(5, job.metadata_json);
+        st.bind(6, job.created_at);
+        bind_mutable(st, job, 7);
+        st.exec();
+    };
+    co_await db_.run(std::move(work));
+}
+
+net::awaitable<std::optional<JobRecord>> JobStore::find(std::string id) {
+    auto work = [id = std::move(id)](SQLite::Database& db) {
+        return find_job(db, id);
+    };
+    co_return co_await db_.run(std::move(work));
+}
+
+net::awaitable<void> JobStore::save(JobRecord job) {
+    auto work = [job = std::move(job)](SQLite::Database& db) {
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        update_job(db, job);
+        tx.commit();
+    };
+    co_await db_.run(std::move(work));
+}
+
+net::awaitable<std::optional<DeliveryResult>> JobStore::record_delivery(
+    std::string job_id,
+    DeliveryDecider decide
+) {
+    auto work = [job_id = std::move(job_id),
+                 decide = std::move(decide)](SQLite::Database& db) -> std::optional<DeliveryResult> {
+            SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+            auto job = find_job(db, job_id);
+            if (!job) {
+                return std::nullopt;
+            }
+            CallbackRecord delivery = decide(*job);
+            delivery.job_id = job_id;
+            insert_delivery(db, delivery);
+            update_job(db, *job);
+            tx.commit();
+            return DeliveryResult{std::move(*job), std::move(delivery)};
+        };
+    co_return co_await db_.run(std::move(work));
+}
+
+net::awaitable<std::vector<CallbackRecord>> JobStore::deliveries(std::string job_id) {
+    auto work = [job_id = std::move(job_id)](SQLite::Database& db) {
+        SQLite::Statement st(
+            db,
+            "SELECT id, job_id, received_at, source, outcome, provider_status, event_id, body "
+            "FROM callbacks WHERE job_id = ? ORDER BY id"
+        );
+        st.bind(1, job_id);
+        std::vector<CallbackRecord> out;
+        while (st.executeStep()) {
+            CallbackRecord d;
+            d.id = st.getColumn(0).getInt64();
+            d.job_id = st.getColumn(1).getString();
+            d.received_at = st.getColumn(2).getInt64();
+            d.source = st.getColumn(3).getString();
+            d.outcome = st.getColumn(4).getString();
+            d.provider_status = opt_text(st.getColumn(5));
+            d.event_id = opt_text(st.getColumn(6));
+            d.body = st.getColumn(7).getString();
+            out.push_back(std::move(d));
+        }
+        return out;
+    };
+    co_return co_await db_.run(std::move(work));
+}
+
+net::awaitable<std::string> JobStore::setting_or_create(
+    std::string key,
+    std::function<std::string()> make
+) {
+    auto work = [key = std::move(key), make = std::move(make)](SQLite::Database& db) {
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        SQLite::Statement get(db, "SELECT value FROM settings WHERE key = ?");
+        get.bind(1, key);
+        if (get.executeStep()) {
+            return get.getColumn(0).getString();
+        }
+        std::string value = make();
+        SQLite::Statement put(db, "INSERT INTO settings (key, value) VALUES (?, ?)");
+        put.bind(1, key);
+        put.bind(2, value);
+        put.exec();
+        tx.commit();
+        return value;
+    };
+    co_return co_await db_.run(std::move(work));
+}
+
+net::awaitable<bool> JobStore::writable() {
+    try {
+        auto work = [](SQLite::Database& db) {
+            SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+            db.exec("INSERT OR REPLACE INTO settings (key, value) VALUES ('readiness_probe', '1')");
+            tx.commit();
+        };
+        co_await db_.run(std::move(work));
+        co_return true;
+    } catch (const StorageError&) {
+        co_return false;
+    }
+}
+
+}  // namespace seedhook::storage
