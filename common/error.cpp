@@ -43,6 +43,7 @@ HttpError to_http_error(const ServiceError& error) {
     HttpError http(status, error.code(), error.message(), error.field());
     http.provider_status = error.provider_status;
     http.provider_message = error.provider_message;
+    http.job_id = error.job_id;
     return http;
 }
 
@@ -59,6 +60,9 @@ std::string error_body(const HttpError& error) {
     if (error.provider_status != 0) {
         w.member("provider_status", static_cast<std::int64_t>(error.provider_status));
         w.member("provider_message", error.provider_message);
+    }
+    if (!error.job_id.empty()) {
+        w.member("job_id", error.job_id);
     }
     w.end_object();
     w.end_object();

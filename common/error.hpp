@@ -22,6 +22,8 @@ public:
     /// For 502s: the provider's own HTTP status and message, shown to the client.
     int provider_status = 0;
     std::string provider_message;
+    /// The job the failure concerns, when one was stored (e.g. a submission that failed).
+    std::string job_id;
 
 private:
     int status_;
@@ -62,6 +64,7 @@ public:
 
     int provider_status = 0;
     std::string provider_message;
+    std::string job_id;
 
 private:
     Kind kind_;

@@ -9,9 +9,76 @@ constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag | rapidjs
 rapidjson::SizeType size_of(std::string_view s) {
     return static_cast<rapidjson::SizeType>(s.size());
 }
+
+// Length of the valid UTF-8 sequence at `s[i]`, or 0 when it is not one.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+    const auto byte = [&s](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char c = byte(i);
+    std::size_t n = 0;
+    unsigned min = 0;
+    if (c < 0x80) {
+        return 1;
+    }
+    if ((c & 0xE0U) == 0xC0) {
+        n = 2;
+        min = 0x80;
+    } else if ((c & 0xF0U) == 0xE0) {
+        n = 3;
+        min = 0x800;
+    } else if ((c & 0xF8U) == 0xF0) {
+        n = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (i + n > s.size()) {
+        return 0;
+    }
+    unsigned cp = c & (0x7FU >> n);
+    for (std::size_t k = 1; k < n; ++k) {
+        if ((byte(i + k) & 0xC0U) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6U) | (byte(i + k) & 0x3FU);
+    }
+    const bool surrogate = cp >= 0xD800 && cp <= 0xDFFF;
+    return cp < min || cp > 0x10FFFF || surrogate ? 0 : n;
+}
+
+// `s` with every invalid UTF-8 sequence replaced by U+FFFD, so the output stays valid JSON.
+std::string valid_utf8(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size();) {
+        const std::size_t n = utf8_sequence(s, i);
+        if (n == 0) {
+            out += "\xEF\xBF\xBD";
+            ++i;
+        } else {
+            out.append(s.substr(i, n));
+            i += n;
+        }
+    }
+    return out;
+}
+
+bool is_valid_utf8(std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        const std::size_t n = utf8_sequence(s, i);
+        if (n == 0) {
+            return false;
+        }
+        i += n;
+    }
+    return true;
+}
 }  // namespace
 
 std::optional<Document> parse(std::string_view text) {
+    // RapidJSON stops at a NUL; raw NUL is never valid JSON (inside strings it is \u0000).
+    if (text.find('\0') != std::string_view::npos) {
+        return std::nullopt;
+    }
     Document doc;
     doc.Parse<kParseFlags>(text.data(), text.size());
     if (doc.HasParseError()) {
@@ -79,7 +146,14 @@ Writer::~Writer() = default;
 
 void Writer::key(std::string_view k) { writer_.Key(k.data(), size_of(k)); }
 
-void Writer::string(std::string_view v) { writer_.String(v.data(), size_of(v)); }
+void Writer::string(std::string_view v) {
+    if (is_valid_utf8(v)) {
+        writer_.String(v.data(), size_of(v));
+        return;
+    }
+    const std::string fixed = valid_utf8(v);
+    writer_.String(fixed.data(), size_of(fixed));
+}
 
 void Writer::raw(std::string_view json_text) {
     writer_.RawValue(json_text.data(), json_text.size(), rapidjson::kObjectType);

@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdint>
 
+#include <arpa/inet.h>
+
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
@@ -102,7 +104,24 @@ bool is_private_host(const AbsoluteUrl& url) {
         if (!host.empty() && host.back() == '.') {
             host.pop_back();
         }
-        return host == "localhost" || host.ends_with(".localhost");
+        if (host == "localhost" || host.ends_with(".localhost")) {
+            return true;
+        }
+        // A name whose last label is a number ("127.1", "2130706433", "0x7f.0.0.1") is read by
+        // resolvers and browsers as an IPv4 address in shorthand: judge it as that address.
+        const std::string last = host.substr(host.rfind('.') == std::string::npos ? 0 : host.rfind('.') + 1);
+        const bool numeric = !last.empty() &&
+                             (last.find_first_not_of("0123456789") == std::string::npos ||
+                              (last.starts_with("0x") && last.find_first_not_of("0123456789abcdef", 2) == std::string::npos));
+        if (!numeric) {
+            return false;
+        }
+        in_addr addr{};
+        if (inet_aton(host.c_str(), &addr) == 0) {
+            return true;  // numeric but not an address: refuse rather than guess
+        }
+        const auto* b = reinterpret_cast<const unsigned char*>(&addr.s_addr);
+        return is_private_v4({b[0], b[1], b[2], b[3]});
     }
     if (auto v4 = urls::parse_ipv4_address(host)) {
         return is_private_v4(v4->to_bytes());

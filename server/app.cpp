@@ -228,6 +228,8 @@ std::uint16_t App::port() const { return parts_->server->port(); }
 
 const std::string& App::certificate_pem() const { return parts_->certificate.cert; }
 
+simulator::Simulator* App::simulator() const { return parts_->sim.get(); }
+
 std::string App::simulator_url() const { return parts_->sim ? parts_->sim->base_url() : std::string(); }
 
 }  // namespace seedhook

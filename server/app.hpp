@@ -18,6 +18,10 @@
 
 namespace seedhook {
 
+namespace simulator {
+class Simulator;
+}
+
 class App {
 public:
     explicit App(Config config, bool handle_signals = false);
@@ -42,6 +46,9 @@ public:
 
     /// The simulator's base URL, or empty when it is not running.
     std::string simulator_url() const;
+
+    /// The running simulator, or nullptr.
+    simulator::Simulator* simulator() const;
 
     struct Parts;  ///< opaque
 

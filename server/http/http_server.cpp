@@ -115,6 +115,10 @@ net::awaitable<std::optional<bhttp::request<bhttp::string_body>>> read_request(
         co_await refuse(stream, 431, "headers_too_large", "the request headers are too large", o);
         co_return std::nullopt;
     }
+    if (hec == bhttp::error::body_limit) {  // Beast checks Content-Length against the limit here
+        co_await refuse(stream, 413, "body_too_large", "the body is over " + std::to_string(o.body_limit) + " bytes", o);
+        co_return std::nullopt;
+    }
     if (hec) {
         if (!is_routine_close(hec) && hec != bhttp::error::partial_message) {
             co_await refuse(stream, 400, "bad_request", "the request is not valid HTTP/1.1", o);

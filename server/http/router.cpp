@@ -88,7 +88,9 @@ net::awaitable<HttpResponse> Router::dispatch(HttpRequest& request) const {
             continue;
         }
         request.path_params = std::move(params);
-        co_return co_await route.handler(std::move(request));
+        auto pending = route.handler(std::move(request));
+        HttpResponse response = co_await std::move(pending);
+        co_return response;
     }
     if (!allowed.empty()) {
         HttpError e(405, "method_not_allowed", "this path allows " + allowed);
@@ -117,12 +119,12 @@ net::awaitable<HttpResponse> Router::handle(HttpRequest request) const {
     } catch (const ServiceError& e) {
         response = from_error(to_http_error(e));
     } catch (const std::exception& e) {
-        log::error("http", "unhandled error", {{"request_id", request_id}, {"error", e.what()}});
+        log::error(component_, "unhandled error", {{"request_id", request_id}, {"error", e.what()}});
         response = error_response(500, "internal", "an internal error occurred");
     }
     response.headers.set("X-Request-Id", request_id);
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-    log::info("http", "request", {{"request_id", request_id}, {"method", method}, {"path", path}, {"status", static_cast<std::int64_t>(response.status)}, {"duration_us", static_cast<std::int64_t>(micros)}, {"remote", remote}});
+    log::info(component_, "request", {{"request_id", request_id}, {"method", method}, {"path", path}, {"status", static_cast<std::int64_t>(response.status)}, {"duration_us", static_cast<std::int64_t>(micros)}, {"remote", remote}});
     co_return response;
 }
 

@@ -17,6 +17,9 @@ using Handler = std::function<net::awaitable<HttpResponse>(HttpRequest)>;
 
 class Router {
 public:
+    /// `component` names the log lines of this router ("http" for the service).
+    explicit Router(std::string component = "http") : component_(std::move(component)) {}
+
     /// `pattern` is a path of literal segments and `{name}` captures, e.g. "/v1/jobs/{id}".
     /// Captures arrive in HttpRequest::path_params in order. Register before serving.
     void add(std::string method, const std::string& pattern, Handler handler);
@@ -33,6 +36,7 @@ private:
 
     net::awaitable<HttpResponse> dispatch(HttpRequest& request) const;
 
+    std::string component_;
     std::vector<Route> routes_;
 };
 

@@ -43,6 +43,13 @@ std::string provider_message(std::string_view body) {
     }
     if (message.size() > kMaxMessage) {
         message.resize(kMaxMessage);
+        // Cut on a character boundary: drop a trailing partial UTF-8 sequence.
+        while (!message.empty() && (static_cast<unsigned char>(message.back()) & 0xC0U) == 0x80) {
+            message.pop_back();
+        }
+        if (!message.empty() && (static_cast<unsigned char>(message.back()) & 0x80U) != 0) {
+            message.pop_back();
+        }
     }
     return log::redact(std::move(message));
 }

@@ -150,7 +150,8 @@ net::awaitable<storage::JobRecord> JobService::create(JobInput input) {
         log::error("jobs", "cannot store a new job", {{"error", e.what()}});
         throw ServiceError(Kind::kUnavailable, "storage_unavailable", "the job could not be stored; nothing was sent");
     }
-    co_return co_await submit(std::move(job), *target.provider, std::move(request));
+    auto submitted = co_await submit(std::move(job), *target.provider, std::move(request));
+    co_return submitted;
 }
 
 net::awaitable<storage::JobRecord> JobService::submit(
@@ -177,6 +178,7 @@ net::awaitable<storage::JobRecord> JobService::submit(
         job.error_message = e.what();
         job.completed_at = options_.clock();
         failure = submit_error(e, provider.name());
+        failure->job_id = job.id;
     }
     job.updated_at = options_.clock();
     try {
@@ -207,7 +209,8 @@ net::awaitable<storage::JobRecord> JobService::get(std::string id) {
 
 net::awaitable<std::vector<storage::CallbackRecord>> JobService::deliveries(std::string id) {
     co_await get(id);
-    co_return co_await store_.deliveries(std::move(id));
+    auto list = co_await store_.deliveries(std::move(id));
+    co_return list;
 }
 
 net::awaitable<CallbackAck> JobService::receive_callback(CallbackInput in) {
@@ -268,6 +271,9 @@ net::awaitable<CallbackAck> JobService::receive_callback(CallbackInput in) {
     co_return CallbackAck{outcome, std::move(result->job)};
 }
 
-net::awaitable<bool> JobService::ready() { co_return co_await store_.writable(); }
+net::awaitable<bool> JobService::ready() {
+    const bool writable = co_await store_.writable();
+    co_return writable;
+}
 
 }  // namespace seedhook::services

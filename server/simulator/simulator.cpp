@@ -113,12 +113,13 @@ struct Simulator::Impl {
     SimulatorOptions options;
     tls::CertificatePem certificate;
     std::unique_ptr<http::HttpServer> server;
-    http::Router router;
+    http::Router router{"simulator"};
     std::shared_ptr<providers::HttpsClient> client;
     std::mutex mutex;  // guards `tasks`
     std::map<std::string, Task> tasks;
     std::atomic<bool> stopped{false};
     std::atomic<std::uint64_t> callback_attempts{0};
+    std::atomic<std::uint64_t> tasks_created{0};
 
     Impl(net::io_context& io, SimulatorOptions o) : ioc(io), options(std::move(o)) {}
 
@@ -188,7 +189,8 @@ net::awaitable<void> run_task(std::shared_ptr<Simulator::Impl> impl, std::string
         if (attempt > 0) {
             co_await sleep_for(impl->ioc, impl->options.retry_unit * (1 << (attempt - 1)));
         }
-        if (co_await deliver(impl, done)) {
+        const bool delivered = co_await deliver(impl, done);
+        if (delivered) {
             co_return;
         }
     }
@@ -226,6 +228,7 @@ void add_evolink_routes(const std::shared_ptr<Simulator::Impl>& impl) {
             const std::lock_guard lock(self->mutex);
             self->tasks[t.id] = t;
         }
+        self->tasks_created.fetch_add(1);
         net::co_spawn(self->ioc, run_task(self, t.id), [](std::exception_ptr e) {
             if (e) {
                 log::error("simulator", "a simulated task failed to run");
@@ -265,7 +268,8 @@ Simulator::Simulator(net::io_context& ioc, SimulatorOptions options)
         if (!self) {
             co_return http::error_response(503, "stopped", "the simulator stopped");
         }
-        co_return co_await self->router.handle(std::move(r));
+        HttpResponse response = co_await self->router.handle(std::move(r));
+        co_return response;
     });
 }
 
@@ -289,5 +293,7 @@ std::string Simulator::base_url() const {
 const std::string& Simulator::certificate_pem() const { return impl_->certificate.cert; }
 
 std::uint64_t Simulator::callback_attempts() const { return impl_->callback_attempts.load(); }
+
+std::uint64_t Simulator::tasks_created() const { return impl_->tasks_created.load(); }
 
 }  // namespace seedhook::simulator

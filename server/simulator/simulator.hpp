@@ -45,6 +45,9 @@ public:
     /// The simulator's self-signed certificate, for clients to trust.
     const std::string& certificate_pem() const;
 
+    /// Tasks created so far (refused create calls do not count).
+    std::uint64_t tasks_created() const;
+
     /// Callback attempts made so far (each retry counts).
     std::uint64_t callback_attempts() const;
 

@@ -40,12 +40,17 @@ public:
     template <typename F>
     net::awaitable<std::invoke_result_t<F, SQLite::Database&>> run(F fn) {
         using R = std::invoke_result_t<F, SQLite::Database&>;
-        // Named, not a temporary inside the co_await: GCC 12 destroys some temporaries of a
-        // co_await expression twice.
+        // GCC 12 mishandles temporaries in `co_return co_await ...` (destroyed twice, frames
+        // left on the coroutine stack): the lambda is named and the result held in a local.
         auto work = [this, fn = std::move(fn)]() mutable -> net::awaitable<R> {
             co_return invoke_guarded<R>(fn);
         };
-        co_return co_await net::co_spawn(pool_, std::move(work), net::use_awaitable);
+        if constexpr (std::is_void_v<R>) {
+            co_await net::co_spawn(pool_, std::move(work), net::use_awaitable);
+        } else {
+            R result = co_await net::co_spawn(pool_, std::move(work), net::use_awaitable);
+            co_return result;
+        }
     }
 
     /// The database thread's executor (for startup work that must block until done).

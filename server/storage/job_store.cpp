@@ -142,7 +142,8 @@ net::awaitable<std::optional<JobRecord>> JobStore::find(std::string id) {
     auto work = [id = std::move(id)](SQLite::Database& db) {
         return find_job(db, id);
     };
-    co_return co_await db_.run(std::move(work));
+    auto result = co_await db_.run(std::move(work));
+    co_return result;
 }
 
 net::awaitable<void> JobStore::save(JobRecord job) {
@@ -172,7 +173,8 @@ net::awaitable<std::optional<DeliveryResult>> JobStore::record_delivery(
             tx.commit();
             return DeliveryResult{std::move(*job), std::move(delivery)};
         };
-    co_return co_await db_.run(std::move(work));
+    auto result = co_await db_.run(std::move(work));
+    co_return result;
 }
 
 net::awaitable<std::vector<CallbackRecord>> JobStore::deliveries(std::string job_id) {
@@ -198,7 +200,8 @@ net::awaitable<std::vector<CallbackRecord>> JobStore::deliveries(std::string job
         }
         return out;
     };
-    co_return co_await db_.run(std::move(work));
+    auto result = co_await db_.run(std::move(work));
+    co_return result;
 }
 
 net::awaitable<std::string> JobStore::setting_or_create(
@@ -220,21 +223,23 @@ net::awaitable<std::string> JobStore::setting_or_create(
         tx.commit();
         return value;
     };
-    co_return co_await db_.run(std::move(work));
+    auto result = co_await db_.run(std::move(work));
+    co_return result;
 }
 
 net::awaitable<bool> JobStore::writable() {
-    try {
-        auto work = [](SQLite::Database& db) {
+    auto work = [](SQLite::Database& db) {
+        try {
             SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
             db.exec("INSERT OR REPLACE INTO settings (key, value) VALUES ('readiness_probe', '1')");
             tx.commit();
-        };
-        co_await db_.run(std::move(work));
-        co_return true;
-    } catch (const StorageError&) {
-        co_return false;
-    }
+            return true;
+        } catch (const SQLite::Exception&) {
+            return false;
+        }
+    };
+    const bool ok = co_await db_.run(std::move(work));
+    co_return ok;
 }
 
 }  // namespace seedhook::storage

@@ -1,0 +1,189 @@
+// The provider-facing callback route: capability tokens, durable commit before 2xx,
+// duplicates and out-of-order deliveries, payload checks.
+#include <SQLiteCpp/Database.h>
+#include <gtest/gtest.h>
+
+#include "common/crypto.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace seedhook::test {
+namespace {
+
+constexpr const char* kSecret = "callback-secret-for-tests";
+
+std::string str(const json::Value& doc, const char* key) {
+    auto v = json::get_string(doc, key);
+    return v ? std::string(*v) : std::string("<absent>");
+}
+
+std::string token_for(const std::string& provider, const std::string& job_id) {
+    return crypto::base64url(crypto::as_view(crypto::hmac_sha256(kSecret, provider + ":" + job_id)));
+}
+
+std::string task_body(const std::string& task_id, const std::string& status, int progress = 0) {
+    std::string body = R"({"id":")" + task_id + R"(","object":"video.generation.task","status":")" + status +
+                       R"(","progress":)" + std::to_string(progress);
+    if (status == "completed") {
+        body += R"(,"results":["https://cdn.example.com/videos/)" + task_id + R"(.mp4"])";
+    }
+    if (status == "failed") {
+        body += R"(,"error":{"code":500,"message":"generation failed"})";
+    }
+    return body + "}";
+}
+
+class Callbacks : public ::testing::Test {
+protected:
+    Callbacks() {
+        Config c = base_config(dir, free_port());
+        c.callbacks_secret = kSecret;
+        app = std::make_unique<RunningApp>(c);
+        // The simulator will not call back: this test plays the provider.
+        auto created = app->client().post("/v1/jobs", job_body("[sim:no-callback] a cat"));
+        EXPECT_EQ(created.status, 201) << created.body;
+        auto doc = created.json();
+        job_id = str(doc, "id");
+        task_id = str(doc, "provider_task_id");
+    }
+
+    Response deliver(const std::string& body, const std::string& token) {
+        return app->client().request(
+            "POST",
+            "/v1/callbacks/evolink/" + job_id + "?token=" + token,
+            body,
+            {{"Content-Type", "application/json"}}
+        );
+    }
+
+    Response deliver(const std::string& body) { return deliver(body, token_for("evolink", job_id)); }
+
+    std::string job_field(const char* key) { return str(app->client().get("/v1/jobs/" + job_id).json(), key); }
+
+    std::vector<std::string> outcomes() {
+        std::vector<std::string> out;
+        auto doc = app->client().get("/v1/jobs/" + job_id + "/callbacks").json();
+        for (const auto& d : json::find(doc, "callbacks")->GetArray()) {
+            out.push_back(str(d, "outcome"));
+        }
+        return out;
+    }
+
+    TempDir dir;
+    std::unique_ptr<RunningApp> app;
+    std::string job_id;
+    std::string task_id;
+};
+
+TEST_F(Callbacks, CompletedDeliveryIsVisibleAsSoonAsItIsAcknowledged) {
+    auto r = deliver(task_body(task_id, "completed", 100));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(str(r.json(), "outcome"), "applied");
+    EXPECT_EQ(job_field("status"), "succeeded");
+    EXPECT_EQ(job_field("video_url"), "https://cdn.example.com/videos/" + task_id + ".mp4");
+}
+
+TEST_F(Callbacks, WrongOrMissingTokenIs401AndChangesNothing) {
+    EXPECT_EQ(deliver(task_body(task_id, "completed"), "AAAA").status, 401);
+    EXPECT_EQ(deliver(task_body(task_id, "completed"), token_for("acedata", job_id)).status, 401);
+    auto none = app->client().request("POST", "/v1/callbacks/evolink/" + job_id, task_body(task_id, "completed"));
+    EXPECT_EQ(none.status, 401);
+    EXPECT_EQ(job_field("status"), "queued");
+    EXPECT_TRUE(outcomes().empty());
+}
+
+TEST_F(Callbacks, UnknownJobWithAValidTokenIs404) {
+    const std::string other = "job_0123456789abcdef0123456789abcdef";
+    auto r = app->client().request("POST", "/v1/callbacks/evolink/" + other + "?token=" + token_for("evolink", other), task_body(task_id, "completed"));
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(app->client().request("POST", "/v1/callbacks/nosuch/" + job_id + "?token=x", "{}").status, 404);
+}
+
+TEST_F(Callbacks, MalformedForeignAndMismatchedPayloadsAreRefused) {
+    EXPECT_EQ(deliver("{\"id\": ").status, 400);
+    EXPECT_EQ(deliver(R"({"hello":"world"})").status, 422);
+    auto mismatch = deliver(task_body("task-unified-1-someoneelse", "completed"));
+    EXPECT_EQ(mismatch.status, 422);
+    EXPECT_EQ(str(*json::find(mismatch.json(), "error"), "code"), "task_mismatch");
+    auto text = app->client().request("POST", "/v1/callbacks/evolink/" + job_id + "?token=" + token_for("evolink", job_id), "x=1", {{"Content-Type", "application/x-www-form-urlencoded"}});
+    EXPECT_EQ(text.status, 415);
+    EXPECT_EQ(job_field("status"), "queued");
+    EXPECT_EQ(outcomes(), std::vector<std::string>{"rejected"});
+}
+
+TEST_F(Callbacks, DuplicateDeliveryChangesTheJobOnce) {
+    ASSERT_EQ(deliver(task_body(task_id, "completed", 100)).status, 200);
+    auto again = deliver(task_body(task_id, "completed", 100));
+    EXPECT_EQ(again.status, 200);
+    EXPECT_EQ(str(again.json(), "outcome"), "duplicate");
+    EXPECT_EQ(outcomes(), (std::vector<std::string>{"applied", "duplicate"}));
+    EXPECT_EQ(job_field("status"), "succeeded");
+}
+
+TEST_F(Callbacks, OutOfOrderDeliveriesNeverMoveAJobBackwards) {
+    ASSERT_EQ(deliver(task_body(task_id, "completed", 100)).status, 200);
+    auto late = deliver(task_body(task_id, "processing", 40));
+    EXPECT_EQ(late.status, 200);
+    EXPECT_EQ(str(late.json(), "outcome"), "stale");
+    auto other = deliver(task_body(task_id, "failed"));
+    EXPECT_EQ(other.status, 200);
+    EXPECT_EQ(str(other.json(), "outcome"), "conflict");
+    auto doc = app->client().get("/v1/jobs/" + job_id).json();
+    EXPECT_EQ(str(doc, "status"), "succeeded");
+    EXPECT_EQ(json::get_int(doc, "progress"), 100);
+    EXPECT_EQ(json::get_int(doc, "callbacks_received"), 3);
+    EXPECT_EQ(outcomes(), (std::vector<std::string>{"applied", "stale", "conflict"}));
+}
+
+TEST_F(Callbacks, ProgressNeverFalls) {
+    ASSERT_EQ(deliver(task_body(task_id, "processing", 60)).status, 200);
+    EXPECT_EQ(str(deliver(task_body(task_id, "processing", 30)).json(), "outcome"), "duplicate");
+    auto doc = app->client().get("/v1/jobs/" + job_id).json();
+    EXPECT_EQ(str(doc, "status"), "running");
+    EXPECT_EQ(json::get_int(doc, "progress"), 60);
+}
+
+TEST_F(Callbacks, FailureCallbackKeepsTheProviderError) {
+    ASSERT_EQ(deliver(task_body(task_id, "failed")).status, 200);
+    auto doc = app->client().get("/v1/jobs/" + job_id).json();
+    EXPECT_EQ(str(doc, "status"), "failed");
+    EXPECT_EQ(str(*json::find(doc, "error"), "code"), "500");
+    EXPECT_EQ(str(*json::find(doc, "error"), "message"), "generation failed");
+}
+
+TEST_F(Callbacks, AcknowledgedDeliverySurvivesARestartAndTheTokenStaysValid) {
+    ASSERT_EQ(deliver(task_body(task_id, "processing", 50)).status, 200);
+    Config c = base_config(dir, free_port());
+    c.callbacks_secret = kSecret;
+    app->stop();
+    app = std::make_unique<RunningApp>(c);
+    EXPECT_EQ(job_field("status"), "running");
+    EXPECT_EQ(deliver(task_body(task_id, "completed", 100)).status, 200);
+    EXPECT_EQ(job_field("status"), "succeeded");
+}
+
+std::string stored_secret(const TempDir& dir) {
+    SQLite::Database db((dir.path() / "seedhook.db").string());
+    return db.execAndGet("SELECT value FROM settings WHERE key = 'callbacks_secret'").getString();
+}
+
+TEST(CallbackSecret, GeneratedSecretIsKeptInTheDatabaseAcrossRestarts) {
+    TempDir dir;
+    std::string job_id;
+    std::string task_id;
+    {
+        RunningApp app(base_config(dir, free_port()));
+        auto doc = app.client().post("/v1/jobs", job_body("[sim:no-callback] x")).json();
+        job_id = str(doc, "id");
+        task_id = str(doc, "provider_task_id");
+    }
+    const std::string secret = stored_secret(dir);
+    EXPECT_GE(secret.size(), 40U);
+    RunningApp app(base_config(dir, free_port()));
+    const std::string token = crypto::base64url(crypto::as_view(crypto::hmac_sha256(secret, "evolink:" + job_id)));
+    auto r = app.client().request("POST", "/v1/callbacks/evolink/" + job_id + "?token=" + token, task_body(task_id, "completed"));
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(stored_secret(dir), secret);
+}
+
+}  // namespace
+}  // namespace seedhook::test

@@ -1,0 +1,238 @@
+// The HTTPS server's edges, spoken to over raw TLS: limits, timeouts, keep-alive, TLS
+// versions, request ids, and the graceful stop.
+#include <future>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/beast/core.hpp>
+#include <gtest/gtest.h>
+
+#include "common/tls.hpp"
+#include "server/http/http_server.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace seedhook::test {
+namespace {
+
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+
+/// A blocking TLS connection that verifies the server against the test CA.
+class RawTls {
+public:
+    explicit RawTls(std::uint16_t port, int max_version = 0) : ctx_(tls::make_client_context({ca_file(), {}})), stream_(ioc_, ctx_) {
+        if (max_version != 0) {
+            SSL_CTX_set_max_proto_version(ctx_.native_handle(), max_version);
+            SSL_set_max_proto_version(stream_.native_handle(), max_version);
+        }
+        stream_.next_layer().connect({net::ip::make_address("127.0.0.1"), port});
+        stream_.set_verify_callback(net::ssl::host_name_verification("127.0.0.1"));
+    }
+
+    boost::system::error_code handshake() {
+        boost::system::error_code ec;
+        stream_.handshake(net::ssl::stream_base::client, ec);
+        return ec;
+    }
+
+    void send(const std::string& bytes) { net::write(stream_, net::buffer(bytes)); }
+
+    /// Reads until `marker` appears, the peer closes, or the wait ends.
+    std::string read_until(const std::string& marker, std::chrono::milliseconds wait = std::chrono::seconds(5)) {
+        stream_.next_layer().non_blocking(false);
+        timeval tv{static_cast<time_t>(wait.count() / 1000), static_cast<suseconds_t>((wait.count() % 1000) * 1000)};
+        setsockopt(stream_.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        std::string out;
+        char buf[4096];
+        while (out.find(marker) == std::string::npos) {
+            boost::system::error_code ec;
+            const std::size_t n = stream_.read_some(net::buffer(buf), ec);
+            out.append(buf, n);
+            if (ec) {
+                closed_ = true;
+                break;
+            }
+        }
+        return out;
+    }
+
+    bool closed() const { return closed_; }
+
+private:
+    net::io_context ioc_;
+    net::ssl::context ctx_;
+    net::ssl::stream<tcp::socket> stream_;
+    bool closed_ = false;
+};
+
+std::string post_head(const std::string& path, const std::string& extra) {
+    return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + extra + "\r\n";
+}
+
+class HttpServerEdges : public ::testing::Test {
+protected:
+    HttpServerEdges() {
+        Config c = base_config(dir, free_port());
+        c.callbacks_max_body_bytes = 4096;
+        app = std::make_unique<RunningApp>(c);
+    }
+
+    TempDir dir;
+    std::unique_ptr<RunningApp> app;
+};
+
+TEST_F(HttpServerEdges, BodyOverTheLimitIsRefusedFromItsLengthWithoutReadingIt) {
+    RawTls conn(app->port());
+    ASSERT_FALSE(conn.handshake());
+    const auto started = std::chrono::steady_clock::now();
+    conn.send(post_head("/v1/callbacks/evolink/job_0123456789abcdef0123456789abcdef?token=x", "Content-Length: 100000000\r\n"));
+    const std::string answer = conn.read_until("}}");
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer;
+    EXPECT_NE(answer.find("\"body_too_large\""), std::string::npos);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+    EXPECT_EQ(app->client().request("GET", "/healthz").status, 200);
+}
+
+TEST_F(HttpServerEdges, ChunkedBodyOverTheLimitIs413) {
+    RawTls conn(app->port());
+    ASSERT_FALSE(conn.handshake());
+    std::string chunk(3000, 'a');
+    conn.send(post_head("/v1/jobs", "Transfer-Encoding: chunked\r\n") + "bb8\r\n" + chunk + "\r\nbb8\r\n" + chunk + "\r\n");
+    const std::string answer = conn.read_until("}}");
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer;
+}
+
+TEST_F(HttpServerEdges, OversizedHeadersAre431) {
+    RawTls conn(app->port());
+    ASSERT_FALSE(conn.handshake());
+    conn.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(40000, 'b') + "\r\n\r\n");
+    const std::string answer = conn.read_until("}}");
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 431")) << answer.substr(0, 200);
+}
+
+TEST_F(HttpServerEdges, GarbageRequestLineIs400AndTheServerKeepsServing) {
+    RawTls conn(app->port());
+    ASSERT_FALSE(conn.handshake());
+    conn.send("HELLO THERE\r\n\r\n");
+    const std::string answer = conn.read_until("}}");
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 400")) << answer;
+    EXPECT_EQ(app->client().request("GET", "/healthz").status, 200);
+}
+
+TEST_F(HttpServerEdges, PlaintextOnTheTlsPortIsDroppedAndTheServerKeepsServing) {
+    net::io_context ioc;
+    tcp::socket socket(ioc);
+    socket.connect({net::ip::make_address("127.0.0.1"), app->port()});
+    net::write(socket, net::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")));
+    char buf[512];
+    boost::system::error_code ec;
+    const std::size_t n = socket.read_some(net::buffer(buf), ec);
+    EXPECT_EQ(std::string(buf, n).find("200 OK"), std::string::npos);
+    EXPECT_EQ(app->client().request("GET", "/healthz").status, 200);
+}
+
+TEST_F(HttpServerEdges, ExpectContinueIsAnswered) {
+    RawTls conn(app->port());
+    ASSERT_FALSE(conn.handshake());
+    const std::string body = job_body();
+    conn.send(post_head("/v1/jobs", std::string("Authorization: Bearer ") + kToken + "\r\nExpect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n"));
+    const std::string interim = conn.read_until("\r\n\r\n");
+    EXPECT_TRUE(interim.starts_with("HTTP/1.1 100")) << interim;
+    conn.send(body);
+    const std::string answer = conn.read_until("}}");
+    EXPECT_NE(answer.find("HTTP/1.1 201"), std::string::npos) << answer;
+}
+
+TEST_F(HttpServerEdges, OnlyTls12AndNewerAreSpoken) {
+    RawTls old(app->port(), TLS1_1_VERSION);
+    EXPECT_TRUE(old.handshake());
+    RawTls tls12(app->port(), TLS1_2_VERSION);
+    EXPECT_FALSE(tls12.handshake());
+    RawTls tls13(app->port());
+    EXPECT_FALSE(tls13.handshake());
+}
+
+TEST_F(HttpServerEdges, KeepAliveReusesOneConnection) {
+    for (int i = 0; i < 20; ++i) {
+        ASSERT_EQ(app->client().request("GET", "/healthz").status, 200);
+    }
+    EXPECT_EQ(app->client().handshakes(), 1U);
+}
+
+TEST_F(HttpServerEdges, RequestIdIsEchoedOrMade) {
+    auto echoed = app->client().request("GET", "/healthz", {}, {{"X-Request-Id", "abc-123"}});
+    EXPECT_EQ(echoed.headers.get("X-Request-Id"), "abc-123");
+    auto made = app->client().request("GET", "/nope");
+    EXPECT_EQ(made.status, 404);
+    EXPECT_FALSE(made.headers.get("X-Request-Id").empty());
+    auto wrong_method = app->client().request("DELETE", "/v1/jobs");
+    EXPECT_EQ(wrong_method.status, 405);
+    EXPECT_EQ(wrong_method.headers.get("Allow"), "POST");
+}
+
+TEST(HttpServerIdle, IdleConnectionIsClosedAfterTheIdleTimeout) {
+    net::io_context ioc;
+    auto ctx = std::make_shared<net::ssl::context>(tls::make_server_context({tls::read_pem_file(certs_dir() + "/server.crt"), tls::read_pem_file(certs_dir() + "/server.key")}));
+    http::ServerOptions o;
+    o.idle_timeout = std::chrono::milliseconds(300);
+    http::HttpServer server(ioc, ctx, o, [](HttpRequest) -> net::awaitable<HttpResponse> { co_return HttpResponse{}; });
+    server.start();
+    std::thread runner([&ioc] { ioc.run(); });
+    RawTls conn(server.port());
+    ASSERT_FALSE(conn.handshake());
+    conn.read_until("never", std::chrono::seconds(3));
+    EXPECT_TRUE(conn.closed());
+    EXPECT_EQ(server.connections(), 0U);
+    server.stop_accepting();
+    ioc.stop();
+    runner.join();
+}
+
+// A provider that takes its time to answer create-task: a request is in flight when the stop begins.
+TEST(GracefulStop, RequestInFlightFinishesAndNewConnectionsAreRefused) {
+    net::io_context provider_ioc;
+    auto ctx = std::make_shared<net::ssl::context>(tls::make_server_context({tls::read_pem_file(certs_dir() + "/server.crt"), tls::read_pem_file(certs_dir() + "/server.key")}));
+    http::HttpServer slow(provider_ioc, ctx, {}, [&provider_ioc](HttpRequest) -> net::awaitable<HttpResponse> {
+        net::steady_timer t(provider_ioc, std::chrono::milliseconds(800));
+        co_await t.async_wait(net::use_awaitable);
+        HttpResponse r;
+        r.body = R"({"id":"task-unified-1-slow","object":"video.generation.task","status":"pending","progress":0})";
+        co_return r;
+    });
+    slow.start();
+    std::thread provider_thread([&provider_ioc] { provider_ioc.run(); });
+
+    TempDir dir;
+    Config c = base_config(dir, free_port());
+    c.simulator_enabled = false;
+    c.evolink.base_url = "https://127.0.0.1:" + std::to_string(slow.port());
+    c.evolink.ca_file = ca_file();
+    c.evolink.api_key = "slow-provider-key";
+    App app(c);
+    app.start();
+    const auto port = app.port();
+    auto in_flight = std::async(std::launch::async, [port] {
+        Client client(port);
+        return client.post("/v1/jobs", job_body()).status;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto stop_started = std::chrono::steady_clock::now();
+    app.stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    net::io_context probe_ioc;
+    tcp::socket probe(probe_ioc);
+    boost::system::error_code ec;
+    probe.connect({net::ip::make_address("127.0.0.1"), port}, ec);
+    EXPECT_TRUE(ec) << "a new connection was accepted after the stop began";
+    EXPECT_EQ(in_flight.get(), 201);
+    app.wait();
+    EXPECT_LT(std::chrono::steady_clock::now() - stop_started, std::chrono::seconds(10));
+    slow.stop_accepting();
+    slow.drain();
+    provider_ioc.stop();
+    provider_thread.join();
+}
+
+}  // namespace
+}  // namespace seedhook::test

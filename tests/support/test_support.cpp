@@ -1,0 +1,157 @@
+#include "tests/support/test_support.hpp"
+
+#include <cstdlib>
+#include <future>
+#include <random>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_future.hpp>
+#include <gtest/gtest.h>
+
+#include "common/log.hpp"
+#include "common/tls.hpp"
+#include "server/providers/https_client.hpp"
+
+namespace seedhook::test {
+
+TempDir::TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "seedhook-test-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+        throw std::runtime_error("mkdtemp failed");
+    }
+    path_ = pattern;
+}
+
+TempDir::~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+}
+
+std::string certs_dir() { return SEEDHOOK_TEST_CERTS_DIR; }
+
+std::string ca_file() { return certs_dir() + "/ca.crt"; }
+
+std::uint16_t free_port() {
+    net::io_context ioc;
+    net::ip::tcp::acceptor acceptor(ioc, {net::ip::make_address("127.0.0.1"), 0});
+    return acceptor.local_endpoint().port();
+}
+
+Config base_config(const TempDir& dir, std::uint16_t port) {
+    Config c;
+    c.listen_address = "127.0.0.1";
+    c.listen_port = port;
+    c.tls_cert_file = certs_dir() + "/server.crt";
+    c.tls_key_file = certs_dir() + "/server.key";
+    c.public_base_url = "https://127.0.0.1:" + std::to_string(port);
+    c.callbacks_allow_private_hosts = true;
+    c.auth_api_tokens = {kToken};
+    c.database_path = (dir.path() / "seedhook.db").string();
+    c.simulator_enabled = true;
+    c.simulator_complete_after_ms = 200;
+    c.log_level = std::getenv("SEEDHOOK_TEST_LOG") != nullptr ? "debug" : "error";  // NOLINT
+    c.server_threads = 2;
+    return c;
+}
+
+json::Document Response::json() const {
+    auto doc = json::parse(body);
+    EXPECT_TRUE(doc.has_value()) << "not JSON: " << body;
+    return doc ? std::move(*doc) : json::Document();
+}
+
+struct Client::Impl {
+    std::uint16_t port;
+    net::io_context ioc;
+    net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
+    std::shared_ptr<providers::HttpsClient> http;
+    std::thread thread;
+};
+
+Client::Client(std::uint16_t port, std::string ca) : impl_(std::make_unique<Impl>()) {
+    impl_->port = port;
+    auto ctx = std::make_shared<net::ssl::context>(tls::make_client_context({std::move(ca), {}}));
+    impl_->http = std::make_shared<providers::HttpsClient>(impl_->ioc.get_executor(), ctx);
+    impl_->thread = std::thread([this] { impl_->ioc.run(); });
+}
+
+Client::~Client() {
+    impl_->work.reset();
+    impl_->http->close_idle();
+    impl_->ioc.stop();
+    impl_->thread.join();
+}
+
+Response Client::request(
+    const std::string& method,
+    const std::string& path,
+    const std::string& body,
+    std::vector<std::pair<std::string, std::string>> headers
+) {
+    providers::ClientRequest req;
+    req.method = method;
+    req.url = "https://127.0.0.1:" + std::to_string(impl_->port) + path;
+    req.body = body;
+    req.headers = std::move(headers);
+    req.timeout = std::chrono::seconds(20);
+    auto future = net::co_spawn(impl_->ioc, impl_->http->request(std::move(req)), net::use_future);
+    auto res = future.get();
+    return {res.status, std::move(res.headers), std::move(res.body)};
+}
+
+Response Client::get(const std::string& path) {
+    return request("GET", path, {}, {{"Authorization", std::string("Bearer ") + kToken}});
+}
+
+Response Client::post(const std::string& path, const std::string& body) {
+    return request(
+        "POST",
+        path,
+        body,
+        {{"Authorization", std::string("Bearer ") + kToken}, {"Content-Type", "application/json"}}
+    );
+}
+
+std::uint64_t Client::handshakes() const { return impl_->http->handshakes(); }
+
+RunningApp::RunningApp(Config config) {
+    app_ = std::make_unique<App>(std::move(config));
+    app_->start();
+    client_ = std::make_unique<Client>(app_->port());
+}
+
+RunningApp::~RunningApp() { stop(); }
+
+void RunningApp::stop() {
+    if (stopped_) {
+        return;
+    }
+    stopped_ = true;
+    client_.reset();
+    app_->stop();
+    app_->wait();
+}
+
+bool eventually(const std::function<bool()>& predicate, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (predicate()) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return predicate();
+}
+
+std::string job_body(const std::string& prompt) {
+    json::Writer w;
+    w.start_object();
+    w.member("model", "seedance-1.5-pro");
+    w.member("prompt", prompt);
+    w.member("duration", 5);
+    w.end_object();
+    return w.take();
+}
+
+}  // namespace seedhook::test

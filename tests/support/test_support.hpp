@@ -1,0 +1,115 @@
+#pragma once
+
+/// Shared pieces of the integration tests: temporary folders, test certificates, a
+/// configuration for a real TLS server on 127.0.0.1, a synchronous HTTPS client, and a
+/// running App.
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "common/asio.hpp"
+#include "common/http_message.hpp"
+#include "common/json.hpp"
+#include "server/app.hpp"
+#include "server/config.hpp"
+
+namespace seedhook::test {
+
+inline constexpr const char* kToken = "test-token-0123456789";
+
+/// A fresh folder, removed with everything in it when the object goes.
+class TempDir {
+public:
+    TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir();
+
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+std::string certs_dir();
+std::string ca_file();
+
+/// A port that was free a moment ago (for configurations that must name their own port).
+std::uint16_t free_port();
+
+/// A valid configuration: test certificate, database in `dir`, the simulator on with fast
+/// tasks, public_base_url pointing at `port` on 127.0.0.1.
+Config base_config(const TempDir& dir, std::uint16_t port);
+
+struct Response {
+    int status = 0;
+    HttpHeaders headers;
+    std::string body;
+
+    /// The body parsed as JSON (fails the test when it is not).
+    json::Document json() const;
+};
+
+/// A synchronous HTTPS client that trusts the test CA, running its own I/O thread.
+class Client {
+public:
+    explicit Client(std::uint16_t port, std::string ca = ca_file());
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+    ~Client();
+
+    Response request(
+        const std::string& method,
+        const std::string& path,
+        const std::string& body = {},
+        std::vector<std::pair<std::string, std::string>> headers = {}
+    );
+    /// GET with the test bearer token.
+    Response get(const std::string& path);
+    /// POST of JSON with the test bearer token.
+    Response post(const std::string& path, const std::string& body);
+
+    /// TLS handshakes this client made.
+    std::uint64_t handshakes() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// An App started on `config`, stopped and waited for on destruction.
+class RunningApp {
+public:
+    explicit RunningApp(Config config);
+    RunningApp(const RunningApp&) = delete;
+    RunningApp& operator=(const RunningApp&) = delete;
+    ~RunningApp();
+
+    App& app() { return *app_; }
+
+    Client& client() { return *client_; }
+
+    std::uint16_t port() const { return app_->port(); }
+
+    /// Stops the app now (idempotent).
+    void stop();
+
+private:
+    std::unique_ptr<App> app_;
+    std::unique_ptr<Client> client_;
+    bool stopped_ = false;
+};
+
+/// Polls `predicate` every 20 ms until it holds or `timeout` passes; returns its last value.
+bool eventually(const std::function<bool()>& predicate, std::chrono::milliseconds timeout);
+
+/// A job request body for seedance-1.5-pro with `prompt`.
+std::string job_body(const std::string& prompt = "A cat playing piano");
+
+}  // namespace seedhook::test

@@ -1,0 +1,231 @@
+#include "common/json.hpp"
+
+#include <optional>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace json = seedhook::json;
+
+namespace {
+
+json::Document parsed(std::string_view text) {
+    auto doc = json::parse(text);
+    EXPECT_TRUE(doc.has_value()) << text;
+    return doc ? std::move(*doc) : json::Document{};
+}
+
+}  // namespace
+
+TEST(JsonParse, AcceptsAnObject) {
+    auto doc = json::parse(R"({"a": 1, "b": "two"})");
+    ASSERT_TRUE(doc.has_value());
+    EXPECT_TRUE(doc->IsObject());
+    EXPECT_EQ(json::get_int(*doc, "a"), 1);
+    EXPECT_EQ(json::get_string(*doc, "b"), "two");
+}
+
+TEST(JsonParse, RejectsInvalidUtf8InsideAString) {
+    EXPECT_FALSE(json::parse("\"\xff\"").has_value());
+    EXPECT_FALSE(json::parse("{\"k\": \"\xc3\x28\"}").has_value());
+}
+
+TEST(JsonParse, AcceptsValidMultiByteUtf8) {
+    auto doc = json::parse("{\"k\": \"\xe7\x8c\xab\"}");
+    ASSERT_TRUE(doc.has_value());
+    EXPECT_EQ(json::get_string(*doc, "k"), "\xe7\x8c\xab");
+}
+
+TEST(JsonParse, RejectsTrailingJunk) {
+    EXPECT_FALSE(json::parse("{} x").has_value());
+    EXPECT_FALSE(json::parse("{}{}").has_value());
+    EXPECT_FALSE(json::parse("[1] ]").has_value());
+}
+
+TEST(JsonParse, RejectsTrailingJunkAfterANulByte) {
+    // A body is bytes, not a C string: whatever follows a NUL is still part of it.
+    EXPECT_FALSE(json::parse(std::string_view("{}\0x", 4)).has_value());
+    EXPECT_FALSE(json::parse(std::string_view("{\"a\": 1} \0 {\"b\": 2}", 19)).has_value());
+}
+
+TEST(JsonParse, AcceptsSurroundingWhitespace) {
+    auto doc = json::parse(" \n\t {\"a\": true} \r\n ");
+    ASSERT_TRUE(doc.has_value());
+    EXPECT_EQ(json::get_bool(*doc, "a"), true);
+}
+
+TEST(JsonParse, RejectsEmptyAndGarbageInput) {
+    EXPECT_FALSE(json::parse("").has_value());
+    EXPECT_FALSE(json::parse("   ").has_value());
+    EXPECT_FALSE(json::parse("not json").has_value());
+    EXPECT_FALSE(json::parse("{\"a\": }").has_value());
+    EXPECT_FALSE(json::parse("{\"a\": 1,}").has_value());
+}
+
+TEST(JsonParse, DeeplyNestedUnclosedArraysAreRejectedWithoutCrashing) {
+    const std::string text(200000, '[');
+    EXPECT_FALSE(json::parse(text).has_value());
+}
+
+TEST(JsonParse, DeeplyNestedClosedArraysDoNotCrash) {
+    const std::string text = std::string(200000, '[') + std::string(200000, ']');
+    auto doc = json::parse(text);
+    if (doc) {
+        EXPECT_TRUE(doc->IsArray());
+    }
+}
+
+TEST(JsonGet, GetStringReturnsOnlyStrings) {
+    const auto doc = parsed(R"({"s": "text", "n": 5, "b": true, "z": null})");
+    EXPECT_EQ(json::get_string(doc, "s"), "text");
+    EXPECT_FALSE(json::get_string(doc, "n").has_value());
+    EXPECT_FALSE(json::get_string(doc, "b").has_value());
+    EXPECT_FALSE(json::get_string(doc, "z").has_value());
+    EXPECT_FALSE(json::get_string(doc, "missing").has_value());
+}
+
+TEST(JsonGet, GetIntReturnsOnlyIntegers) {
+    const auto doc = parsed(R"({"n": 42, "neg": -7, "big": 9007199254740993, "f": 1.5, "s": "3"})");
+    EXPECT_EQ(json::get_int(doc, "n"), 42);
+    EXPECT_EQ(json::get_int(doc, "neg"), -7);
+    EXPECT_EQ(json::get_int(doc, "big"), 9007199254740993LL);
+    EXPECT_FALSE(json::get_int(doc, "f").has_value());
+    EXPECT_FALSE(json::get_int(doc, "s").has_value());
+    EXPECT_FALSE(json::get_int(doc, "missing").has_value());
+}
+
+TEST(JsonGet, GetBoolReturnsOnlyBooleans) {
+    const auto doc = parsed(R"({"t": true, "f": false, "n": 1, "s": "true"})");
+    EXPECT_EQ(json::get_bool(doc, "t"), true);
+    EXPECT_EQ(json::get_bool(doc, "f"), false);
+    EXPECT_FALSE(json::get_bool(doc, "n").has_value());
+    EXPECT_FALSE(json::get_bool(doc, "s").has_value());
+    EXPECT_FALSE(json::get_bool(doc, "missing").has_value());
+}
+
+TEST(JsonGet, GetTextRendersNumbersAsText) {
+    const auto doc =
+        parsed(R"({"code": 500, "name": "quota_exceeded", "neg": -3, "b": true, "o": {}})");
+    EXPECT_EQ(json::get_text(doc, "code"), "500");
+    EXPECT_EQ(json::get_text(doc, "neg"), "-3");
+    EXPECT_EQ(json::get_text(doc, "name"), "quota_exceeded");
+    EXPECT_FALSE(json::get_text(doc, "b").has_value());
+    EXPECT_FALSE(json::get_text(doc, "o").has_value());
+    EXPECT_FALSE(json::get_text(doc, "missing").has_value());
+}
+
+TEST(JsonGet, GettersOnANonObjectReturnNothing) {
+    const auto doc = parsed(R"([1, 2, 3])");
+    EXPECT_EQ(json::find(doc, "a"), nullptr);
+    EXPECT_FALSE(json::get_string(doc, "a").has_value());
+    EXPECT_FALSE(json::get_int(doc, "a").has_value());
+    EXPECT_FALSE(json::get_bool(doc, "a").has_value());
+    EXPECT_FALSE(json::get_text(doc, "a").has_value());
+}
+
+TEST(JsonGet, FindReturnsTheNestedValue) {
+    const auto doc = parsed(R"({"error": {"code": "bad", "message": "no"}})");
+    const json::Value* error = json::find(doc, "error");
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(json::get_string(*error, "message"), "no");
+}
+
+TEST(JsonToString, SerialisesCompactly) {
+    const auto doc = parsed(R"( { "a" : [ 1 , 2 ] , "b" : null } )");
+    EXPECT_EQ(json::to_string(doc), R"({"a":[1,2],"b":null})");
+}
+
+TEST(JsonWriter, EscapesQuotesBackslashesAndControlCharacters) {
+    json::Writer w;
+    w.start_object();
+    w.member("k", std::string_view("say \"hi\"\\\n\t\x01"));
+    w.end_object();
+    const std::string text = w.take();
+    EXPECT_EQ(text.find('\n'), std::string::npos) << text;
+    EXPECT_EQ(text.find('\x01'), std::string::npos) << text;
+    EXPECT_NE(text.find("\\\""), std::string::npos) << text;
+    EXPECT_NE(text.find("\\u0001"), std::string::npos) << text;
+    const auto doc = parsed(text);
+    EXPECT_EQ(json::get_string(doc, "k"), "say \"hi\"\\\n\t\x01");
+}
+
+TEST(JsonWriter, OutputStaysValidJsonWhenAStringIsNotValidUtf8) {
+    // Text from outside (a provider's message cut to a length) can end inside a character;
+    // the answer built from it must still be valid UTF-8 JSON.
+    json::Writer w;
+    w.start_object();
+    w.member("cut", std::string_view("\xe7\x8c\xab\xe7\x8c"));
+    w.member(
+        "bad",
+        std::string_view("a\xff"
+                         "b")
+    );
+    w.end_object();
+    const std::string text = w.take();
+    auto doc = json::parse(text);
+    ASSERT_TRUE(doc.has_value()) << "not valid JSON: " << text;
+    EXPECT_EQ(json::get_string(*doc, "cut").value_or("").substr(0, 3), "\xe7\x8c\xab");
+}
+
+TEST(JsonWriter, EscapesKeysToo) {
+    json::Writer w;
+    w.start_object();
+    w.member("a\"b", std::int64_t{1});
+    w.end_object();
+    const auto doc = parsed(w.take());
+    EXPECT_EQ(json::get_int(doc, "a\"b"), 1);
+}
+
+TEST(JsonWriter, MemberOrNullWritesNullWhenEmpty) {
+    json::Writer w;
+    w.start_object();
+    w.member_or_null("s", std::optional<std::string>{});
+    w.member_or_null("i", std::optional<std::int64_t>{});
+    w.member_or_null("s2", std::optional<std::string>{"v"});
+    w.member_or_null("i2", std::optional<std::int64_t>{7});
+    w.end_object();
+    EXPECT_EQ(w.take(), R"({"s":null,"i":null,"s2":"v","i2":7})");
+}
+
+TEST(JsonWriter, WritesEveryValueKind) {
+    json::Writer w;
+    w.start_object();
+    w.member("s", "text");
+    w.member("i", 3);
+    w.member("b", false);
+    w.member_null("n");
+    w.key("a");
+    w.start_array();
+    w.int64(-1);
+    w.boolean(true);
+    w.null();
+    w.string("x");
+    w.end_array();
+    w.key("raw");
+    w.raw(R"({"nested":[1]})");
+    w.end_object();
+    EXPECT_EQ(
+        w.take(),
+        R"({"s":"text","i":3,"b":false,"n":null,"a":[-1,true,null,"x"],"raw":{"nested":[1]}})"
+    );
+}
+
+TEST(JsonWriter, TakeResetsTheWriter) {
+    json::Writer w;
+    w.start_array();
+    w.end_array();
+    EXPECT_EQ(w.take(), "[]");
+    w.start_object();
+    w.end_object();
+    EXPECT_EQ(w.take(), "{}");
+}
+
+TEST(JsonWriter, ValueCopiesAParsedDocument) {
+    const auto doc = parsed(R"({"seed": 7, "tags": ["a"]})");
+    json::Writer w;
+    w.start_object();
+    w.key("params");
+    w.value(doc);
+    w.end_object();
+    EXPECT_EQ(w.take(), R"({"params":{"seed":7,"tags":["a"]}})");
+}
