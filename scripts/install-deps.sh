@@ -9,7 +9,7 @@ build_packages=(
   libboost1.81-dev libboost-url1.81-dev libssl-dev rapidjson-dev
   libsqlite3-dev libsqlitecpp-dev sqlite3 libgtest-dev
 )
-runtime_packages=(libssl3 libsqlite3-0 libboost-url1.81.0 ca-certificates)
+runtime_packages=(libssl3 libsqlite3-0 libboost-url1.81.0 ca-certificates curl)
 
 if [[ "${1:-}" == "--runtime" ]]; then
   wanted=("${runtime_packages[@]}")
