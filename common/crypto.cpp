@@ -27,6 +27,15 @@ Digest hmac_sha256(std::string_view key, std::string_view data) {
     return out;
 }
 
+Digest sha256(std::string_view data) {
+    Digest out{};
+    unsigned int len = 0;
+    if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 || len != out.size()) {
+        throw std::runtime_error("SHA-256 failed");
+    }
+    return out;
+}
+
 std::string base64url(std::string_view bytes) {
     static constexpr char kAlphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -51,6 +60,39 @@ std::string base64url(std::string_view bytes) {
         out.push_back(kAlphabet[(v >> 18U) & 63U]);
         out.push_back(kAlphabet[(v >> 12U) & 63U]);
         out.push_back(kAlphabet[(v >> 6U) & 63U]);
+    }
+    return out;
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+    if (text.size() % 4 == 1) {
+        return std::nullopt;
+    }
+    std::string out;
+    out.reserve(text.size() * 3 / 4);
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (const char c : text) {
+        std::uint32_t v = 0;
+        if (c >= 'A' && c <= 'Z') {
+            v = static_cast<std::uint32_t>(c - 'A');
+        } else if (c >= 'a' && c <= 'z') {
+            v = static_cast<std::uint32_t>(c - 'a' + 26);
+        } else if (c >= '0' && c <= '9') {
+            v = static_cast<std::uint32_t>(c - '0' + 52);
+        } else if (c == '-') {
+            v = 62;
+        } else if (c == '_') {
+            v = 63;
+        } else {
+            return std::nullopt;
+        }
+        acc = (acc << 6U) | v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(static_cast<char>((acc >> static_cast<unsigned>(bits)) & 0xFFU));
+        }
     }
     return out;
 }

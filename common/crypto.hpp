@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,8 +16,14 @@ using Digest = std::array<std::uint8_t, 32>;
 /// HMAC-SHA256(key, data).
 Digest hmac_sha256(std::string_view key, std::string_view data);
 
+/// SHA-256(data).
+Digest sha256(std::string_view data);
+
 /// RFC 4648 §5 base64url without padding.
 std::string base64url(std::string_view bytes);
+
+/// Decodes unpadded base64url; nullopt when `text` is not that.
+std::optional<std::string> base64url_decode(std::string_view text);
 
 /// Lowercase hex.
 std::string hex(std::string_view bytes);

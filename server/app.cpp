@@ -76,7 +76,7 @@ struct App::Parts {
             {"evolink", &config.evolink}, {"toapis", &config.toapis}, {"acedata", &config.acedata}};
         for (const auto& [name, pc] : all) {
             tls::ClientTlsOptions tls_options{pc->ca_file, {}};
-            providers::ProviderOptions o{pc->base_url, pc->api_key, std::chrono::milliseconds(pc->timeout_ms), nullptr};
+            providers::ProviderOptions o{pc->base_url, pc->api_key, std::chrono::milliseconds(pc->timeout_ms), nullptr, pc->webhook_secret};
             if (sim) {
                 o.base_url = sim->base_url();
                 tls_options = {{}, {sim->certificate_pem()}};
@@ -98,6 +98,7 @@ struct App::Parts {
 
     void add_routes() {
         router.add("POST", "/v1/jobs", bind(jobs_handler.get(), &handlers::JobsHandler::create));
+        router.add("GET", "/v1/jobs", bind(jobs_handler.get(), &handlers::JobsHandler::list));
         router.add("GET", "/v1/jobs/{id}", bind(jobs_handler.get(), &handlers::JobsHandler::get));
         router.add("GET", "/v1/jobs/{id}/callbacks", bind(jobs_handler.get(), &handlers::JobsHandler::callbacks));
         router.add("POST", "/v1/callbacks/{provider}/{job_id}", bind(callbacks_handler.get(), &handlers::CallbacksHandler::receive));
@@ -159,6 +160,7 @@ App::App(Config config, bool handle_signals) : parts_(std::make_unique<Parts>(st
     services::JobServiceOptions jo;
     jo.public_base_url = c.public_base_url;
     jo.callback_secret = p.callback_secret();
+    jo.submit_retry.base = std::chrono::milliseconds(c.submission_retry_base_ms);
     p.jobs = std::make_unique<services::JobService>(*p.store, providers::make_providers(p.provider_options()), jo);
     p.jobs_handler = std::make_unique<handlers::JobsHandler>(*p.jobs, c.auth_api_tokens);
     p.callbacks_handler = std::make_unique<handlers::CallbacksHandler>(*p.jobs);

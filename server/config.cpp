@@ -64,6 +64,7 @@ const std::vector<KeyDef>& key_defs() {
         SEEDHOOK_KEY("polling.grace_ms", polling_grace_ms, false, "wait for a callback before polling"),
         SEEDHOOK_KEY("polling.interval_ms", polling_interval_ms, false, "first polling interval"),
         SEEDHOOK_KEY("polling.max_interval_ms", polling_max_interval_ms, false, "largest polling interval"),
+        SEEDHOOK_KEY("submission.retry_base_ms", submission_retry_base_ms, false, "first backoff ceiling of submission retries (doubles, at most 10 attempts and 30 s of waits)"),
         SEEDHOOK_KEY("simulator.enabled", simulator_enabled, false, "run the built-in provider simulator (dev and tests)"),
         SEEDHOOK_KEY("simulator.complete_after_ms", simulator_complete_after_ms, false, "how long a simulated task takes"),
         SEEDHOOK_KEY("log.level", log_level, false, "debug, info, warn or error"),
@@ -322,6 +323,7 @@ void validate(Config& c) {
     validate_range("polling.grace_ms", c.polling_grace_ms, 0, 86400000);
     validate_range("polling.interval_ms", c.polling_interval_ms, 100, 86400000);
     validate_range("polling.max_interval_ms", c.polling_max_interval_ms, c.polling_interval_ms, 86400000);
+    validate_range("submission.retry_base_ms", c.submission_retry_base_ms, 1, 10000);
     validate_range("simulator.complete_after_ms", c.simulator_complete_after_ms, 0, 3600000);
     if (!log::parse_level(c.log_level)) {
         fail("log.level", "must be debug, info, warn or error");

@@ -47,6 +47,7 @@ struct Config {
     std::int64_t polling_grace_ms = 30000;
     std::int64_t polling_interval_ms = 10000;
     std::int64_t polling_max_interval_ms = 120000;
+    std::int64_t submission_retry_base_ms = 500;
     bool simulator_enabled = false;
     std::int64_t simulator_complete_after_ms = 2000;
     std::string log_level = "info";

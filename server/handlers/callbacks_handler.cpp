@@ -16,12 +16,17 @@ net::awaitable<HttpResponse> CallbacksHandler::receive(HttpRequest request) {
         }
     }
     in.body = std::move(request.body);
+    in.headers = std::move(request.headers);
     auto ack = co_await jobs_.receive_callback(std::move(in));
     json::Writer w;
     w.start_object();
     w.member("received", true);
-    w.member("outcome", services::to_string(ack.outcome));
-    w.member("status", ack.job.status);
+    if (ack.ignored) {
+        w.member("outcome", "ignored");
+    } else {
+        w.member("outcome", services::to_string(ack.outcome));
+        w.member("status", ack.job.status);
+    }
     w.end_object();
     co_return json_response(200, w.take());
 }

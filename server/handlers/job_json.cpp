@@ -52,6 +52,20 @@ std::string job_json(const storage::JobRecord& job) {
     return w.take();
 }
 
+std::string job_page_json(const std::vector<storage::JobRecord>& jobs, const std::optional<std::string>& next_cursor) {
+    json::Writer w;
+    w.start_object();
+    w.key("jobs");
+    w.start_array();
+    for (const auto& job : jobs) {
+        write_job(w, job);
+    }
+    w.end_array();
+    w.member_or_null("next_cursor", next_cursor);
+    w.end_object();
+    return w.take();
+}
+
 std::string deliveries_json(const std::vector<storage::CallbackRecord>& deliveries) {
     json::Writer w;
     w.start_object();

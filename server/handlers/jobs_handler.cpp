@@ -118,10 +118,39 @@ JobsHandler::JobsHandler(services::JobService& jobs, std::vector<std::string> ap
 net::awaitable<HttpResponse> JobsHandler::create(HttpRequest request) {
     require_bearer(request, api_tokens_);
     require_json_content_type(request);
-    auto job = co_await jobs_.create(parse_job_input(request.body));
-    auto response = json_response(201, job_json(job));
-    response.headers.set("Location", "/v1/jobs/" + job.id);
+    auto input = parse_job_input(request.body);
+    if (request.headers.has("Idempotency-Key")) {
+        input.idempotency_key = std::string(request.headers.get("Idempotency-Key"));
+    }
+    auto created = co_await jobs_.create(std::move(input));
+    auto response = json_response(created.replayed ? 200 : 201, job_json(created.job));
+    response.headers.set("Location", "/v1/jobs/" + created.job.id);
+    if (created.replayed) {
+        response.headers.set("Idempotent-Replayed", "true");
+    }
     co_return response;
+}
+
+net::awaitable<HttpResponse> JobsHandler::list(HttpRequest request) {
+    require_bearer(request, api_tokens_);
+    services::JobListQuery q;
+    for (const auto& [key, value] : request.query) {
+        if (key == "status") {
+            q.status = value;
+        } else if (key == "provider") {
+            q.provider = value;
+        } else if (key == "model") {
+            q.model = value;
+        } else if (key == "limit") {
+            q.limit = value;
+        } else if (key == "cursor") {
+            q.cursor = value;
+        } else {
+            throw HttpError(422, "invalid_parameter", key + " is not a parameter of this list", key);
+        }
+    }
+    auto page = co_await jobs_.list(std::move(q));
+    co_return json_response(200, job_page_json(page.jobs, page.next_cursor));
 }
 
 net::awaitable<HttpResponse> JobsHandler::get(HttpRequest request) {

@@ -18,6 +18,8 @@ public:
 
     /// POST /v1/jobs
     net::awaitable<HttpResponse> create(HttpRequest request);
+    /// GET /v1/jobs?status=&provider=&model=&limit=&cursor=
+    net::awaitable<HttpResponse> list(HttpRequest request);
     /// GET /v1/jobs/{id}
     net::awaitable<HttpResponse> get(HttpRequest request);
     /// GET /v1/jobs/{id}/callbacks

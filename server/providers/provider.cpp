@@ -69,6 +69,14 @@ std::string to_json(const VideoRequest& r) {
     return w.take();
 }
 
+std::optional<std::string> Provider::authenticate_callback(
+    const HttpHeaders& /*headers*/,
+    std::string_view /*body*/,
+    std::int64_t /*now_ms*/
+) const {
+    return std::nullopt;
+}
+
 std::optional<std::pair<std::string, std::string>> Provider::check_options(
     const ModelSpec& model,
     std::string_view options_json
@@ -88,6 +96,13 @@ std::optional<std::pair<std::string, std::string>> Provider::check_options(
         }
     }
     return std::nullopt;
+}
+
+std::optional<std::pair<std::string, std::string>> Provider::check_request(
+    const ModelSpec& model,
+    const VideoRequest& request
+) const {
+    return check_options(model, request.options_json);
 }
 
 }  // namespace seedhook::providers

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/asio.hpp"
+#include "common/http_message.hpp"
 
 namespace seedhook::providers {
 
@@ -76,6 +77,7 @@ struct TaskUpdate {
     std::optional<std::string> error_code;
     std::optional<std::string> error_message;
     std::optional<std::string> event_id;  ///< the provider's delivery id, where it has one
+    std::string raw_body;  ///< a query answer as received (secrets redacted); empty otherwise
 };
 
 /// A provider call failed. kRejected carries the provider's HTTP status and message.
@@ -138,11 +140,32 @@ public:
         std::string_view options_json
     ) const;
 
+    /// Checks the rules that span several fields of the defaults-applied request (toapis: never
+    /// both image_urls and options.image_with_roles; acedata: lite-i2v needs an image). Returns
+    /// the faulty field's path and a sentence, or nullopt. Default: check_options alone.
+    virtual std::optional<std::pair<std::string, std::string>> check_request(
+        const ModelSpec& model,
+        const VideoRequest& request
+    ) const;
+
     /// Creates the task. Throws ProviderError.
     virtual net::awaitable<TaskUpdate> submit(SubmitRequest request) = 0;
 
     /// Reads the task's current state. Throws ProviderError.
     virtual net::awaitable<TaskUpdate> query(std::string task_id) = 0;
+
+    /// True when the provider signs its callbacks; unsigned terminal callbacks are confirmed
+    /// by querying the task (SPEC §2.2).
+    virtual bool signs_callbacks() const { return false; }
+
+    /// Checks a callback's own proof of origin beyond the URL token (toapis signs its
+    /// deliveries). Returns why it is refused, or nullopt when it is accepted. `now_ms` is the
+    /// receiving time (unix ms). Default: providers that sign nothing accept every delivery.
+    virtual std::optional<std::string> authenticate_callback(
+        const HttpHeaders& headers,
+        std::string_view body,
+        std::int64_t now_ms
+    ) const;
 
     /// Reads a callback body (parsed once, here).
     virtual CallbackParse parse_callback(std::string_view body) const = 0;

@@ -18,6 +18,7 @@ struct ProviderOptions {
     std::string api_key;
     std::chrono::milliseconds timeout{30000};
     std::shared_ptr<HttpsClient> client;
+    std::string webhook_secret;  ///< for providers that sign their callbacks (toapis)
 };
 
 /// Sends `body` (empty: none) with bearer auth and returns the parsed 2xx answer.

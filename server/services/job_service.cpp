@@ -1,11 +1,14 @@
 #include "server/services/job_service.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "common/crypto.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
+
+#include <boost/asio/this_coro.hpp>
 
 namespace seedhook::services {
 
@@ -58,6 +61,14 @@ std::string submit_error_code(const ProviderError& e) {
             break;
     }
     return "provider_unavailable";
+}
+
+void check_idempotency_key(const std::string& key) {
+    constexpr std::size_t kMaxKey = 255;
+    const bool printable = std::all_of(key.begin(), key.end(), [](char c) { return c > ' ' && c < 127; });
+    if (key.empty() || key.size() > kMaxKey || !printable) {
+        throw ServiceError(Kind::kMalformed, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible ASCII characters");
+    }
 }
 
 }  // namespace
@@ -124,7 +135,7 @@ JobService::Resolved JobService::resolve(const JobInput& input) const {
     throw ServiceError(Kind::kInvalid, "unknown_model", "model " + *input.model + " is not offered", "model");
 }
 
-net::awaitable<storage::JobRecord> JobService::create(JobInput input) {
+net::awaitable<CreatedJob> JobService::create(JobInput input) {
     const Resolved target = resolve(input);
     auto checked = validate_request(input, *target.model, *target.provider);
     if (auto* bad = std::get_if<FieldError>(&checked)) {
@@ -144,14 +155,28 @@ net::awaitable<storage::JobRecord> JobService::create(JobInput input) {
     job.metadata_json = input.metadata_json;
     job.created_at = options_.clock();
     job.updated_at = job.created_at;
+    if (input.idempotency_key) {
+        check_idempotency_key(*input.idempotency_key);
+        job.idempotency_key = input.idempotency_key;
+        job.request_hash = crypto::hex(crypto::as_view(crypto::sha256(job.model + "\n" + job.request_json + "\n" + job.metadata_json)));
+    }
+    std::optional<storage::JobRecord> earlier;
     try {
-        co_await store_.insert(job);  // committed before the provider hears of it
+        earlier = co_await store_.insert(job);  // committed before the provider hears of it
     } catch (const StorageError& e) {
         log::error("jobs", "cannot store a new job", {{"error", e.what()}});
         throw ServiceError(Kind::kUnavailable, "storage_unavailable", "the job could not be stored; nothing was sent");
     }
+    if (earlier) {
+        if (earlier->request_hash != job.request_hash) {
+            ServiceError conflict(Kind::kConflict, "idempotency_key_reused", "this Idempotency-Key was used for a different request");
+            conflict.job_id = earlier->id;
+            throw conflict;
+        }
+        co_return CreatedJob{std::move(*earlier), true};
+    }
     auto submitted = co_await submit(std::move(job), *target.provider, std::move(request));
-    co_return submitted;
+    co_return CreatedJob{std::move(submitted), false};
 }
 
 net::awaitable<storage::JobRecord> JobService::submit(
@@ -162,7 +187,7 @@ net::awaitable<storage::JobRecord> JobService::submit(
     providers::SubmitRequest submit{job.id, std::move(request), callback_url(provider.name(), job.id)};
     std::optional<ServiceError> failure;
     try {
-        auto task = co_await provider.submit(std::move(submit));
+        auto task = co_await submit_with_retries(provider, std::move(submit), options_.submit_retry);
         job.provider_task_id = task.task_id;
         job.provider_status = task.provider_status;
         job.status = std::string(providers::to_string(JobStatus::kQueued));
@@ -207,6 +232,83 @@ net::awaitable<storage::JobRecord> JobService::get(std::string id) {
     co_return std::move(*job);
 }
 
+namespace {
+
+constexpr std::size_t kDefaultPageSize = 50;
+constexpr std::size_t kMaxPageSize = 200;
+
+// A cursor is base64url("<created_at ms>:<job id>") of the last job on the page.
+std::string make_cursor(const storage::JobRecord& last) {
+    return crypto::base64url(std::to_string(last.created_at) + ":" + last.id);
+}
+
+std::optional<std::pair<std::int64_t, std::string>> read_cursor(std::string_view cursor) {
+    auto raw = crypto::base64url_decode(cursor);
+    if (!raw) {
+        return std::nullopt;
+    }
+    const auto colon = raw->find(':');
+    if (colon == std::string::npos || colon == 0 || !is_job_id(std::string_view(*raw).substr(colon + 1))) {
+        return std::nullopt;
+    }
+    std::int64_t at = 0;
+    for (std::size_t i = 0; i < colon; ++i) {
+        const char c = (*raw)[i];
+        if (c < '0' || c > '9' || at > (std::numeric_limits<std::int64_t>::max() - 9) / 10) {
+            return std::nullopt;
+        }
+        at = at * 10 + (c - '0');
+    }
+    return std::make_pair(at, raw->substr(colon + 1));
+}
+
+[[noreturn]] void bad_param(const std::string& name, const std::string& message) {
+    throw ServiceError(Kind::kInvalid, "invalid_parameter", name + " " + message, name);
+}
+
+}  // namespace
+
+net::awaitable<JobPage> JobService::list(JobListQuery q) {
+    storage::JobFilter filter;
+    if (q.status) {
+        if (!providers::parse_status(*q.status)) {
+            bad_param("status", "must be one of submitting, queued, running, succeeded, failed, cancelled, expired, submit_failed");
+        }
+        filter.status = q.status;
+    }
+    if (q.provider) {
+        if (!provider_named(*q.provider)) {
+            bad_param("provider", "is not a provider of this service");
+        }
+        filter.provider = q.provider;
+    }
+    filter.model = q.model;
+    filter.limit = kDefaultPageSize;
+    if (q.limit) {
+        const auto& text = *q.limit;
+        const bool digits = !text.empty() && text.size() <= 4 && text.find_first_not_of("0123456789") == std::string::npos;
+        const std::size_t n = digits ? std::stoul(text) : 0;
+        if (n < 1 || n > kMaxPageSize) {
+            bad_param("limit", "must be a whole number from 1 to 200");
+        }
+        filter.limit = n;
+    }
+    if (q.cursor) {
+        filter.after = read_cursor(*q.cursor);
+        if (!filter.after) {
+            bad_param("cursor", "is not a cursor this service gave out");
+        }
+    }
+    const std::size_t limit = filter.limit;
+    JobPage page;
+    page.jobs = co_await store_.list(std::move(filter));
+    if (page.jobs.size() > limit) {
+        page.jobs.resize(limit);
+        page.next_cursor = make_cursor(page.jobs.back());
+    }
+    co_return page;
+}
+
 net::awaitable<std::vector<storage::CallbackRecord>> JobService::deliveries(std::string id) {
     co_await get(id);
     auto list = co_await store_.deliveries(std::move(id));
@@ -221,19 +323,27 @@ net::awaitable<CallbackAck> JobService::receive_callback(CallbackInput in) {
     if (!crypto::constant_time_equal(in.token, callback_token(in.provider, in.job_id))) {
         throw ServiceError(Kind::kUnauthorized, "invalid_token", "the callback token is missing or wrong");
     }
+    const std::int64_t now = options_.clock();
+    if (auto refused = provider->authenticate_callback(in.headers, in.body, now)) {
+        throw ServiceError(Kind::kUnauthorized, "invalid_signature", *refused);
+    }
     auto parsed = provider->parse_callback(in.body);
+    if (parsed.kind == providers::CallbackParse::Kind::kIgnore) {
+        CallbackAck ignored;
+        ignored.ignored = true;
+        co_return ignored;
+    }
     if (parsed.kind == providers::CallbackParse::Kind::kMalformed) {
         throw ServiceError(Kind::kMalformed, "malformed_json", "the body is not valid JSON");
     }
     if (parsed.kind == providers::CallbackParse::Kind::kNotTaskPayload) {
         throw ServiceError(Kind::kInvalid, "not_a_task_payload", "the body is not a " + in.provider + " task payload");
     }
-    const std::int64_t now = options_.clock();
     const providers::TaskUpdate update = std::move(parsed.update);
     bool wrong_task = false;
     Outcome outcome = Outcome::kRejected;
     // The references are to this frame's locals, which outlive the awaited store call.
-    storage::DeliveryDecider decide = [&update, &wrong_task, &outcome, now, body = std::move(in.body)](storage::JobRecord& job) {
+    storage::DeliveryDecider decide = [&update, &wrong_task, &outcome, now, body = std::move(in.body)](storage::JobRecord& job, bool event_seen) {
         storage::CallbackRecord d;
         d.received_at = now;
         d.source = "callback";
@@ -250,13 +360,14 @@ net::awaitable<CallbackAck> JobService::receive_callback(CallbackInput in) {
             d.outcome = std::string(to_string(Outcome::kRejected));
             return d;
         }
-        outcome = apply_update(job, update, now);
+        // A provider event already recorded (toapis retries with a stable id) changes nothing.
+        outcome = event_seen ? Outcome::kDuplicate : apply_update(job, update, now);
         d.outcome = std::string(to_string(outcome));
         return d;
     };
     std::optional<storage::DeliveryResult> result;
     try {
-        result = co_await store_.record_delivery(in.job_id, std::move(decide));
+        result = co_await store_.record_delivery(in.job_id, update.event_id, std::move(decide));
     } catch (const StorageError& e) {
         log::error("callbacks", "cannot commit a delivery", {{"job_id", in.job_id}, {"provider", in.provider}, {"error", e.what()}});
         throw ServiceError(Kind::kUnavailable, "storage_unavailable", "the delivery could not be stored; retry later");
@@ -268,7 +379,11 @@ net::awaitable<CallbackAck> JobService::receive_callback(CallbackInput in) {
     if (wrong_task) {
         throw ServiceError(Kind::kInvalid, "task_mismatch", "the task id is not this job's", "id");
     }
-    co_return CallbackAck{outcome, std::move(result->job)};
+    if (outcome == Outcome::kApplied && !provider->signs_callbacks()) {
+        auto executor = co_await net::this_coro::executor;
+        start_confirmation(provider, *result, executor);
+    }
+    co_return CallbackAck{outcome, false, std::move(result->job)};
 }
 
 net::awaitable<bool> JobService::ready() {

@@ -6,16 +6,20 @@
 /// Throws ServiceError for every refusal a client should see.
 
 #include <cstdint>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include "common/asio.hpp"
 #include "server/providers/provider.hpp"
 #include "server/services/job_state.hpp"
 #include "server/services/request_validator.hpp"
+#include "server/services/submission.hpp"
 #include "server/storage/job_store.hpp"
 
 namespace seedhook::services {
@@ -25,6 +29,14 @@ struct JobServiceOptions {
     std::string callback_secret;
     std::size_t max_metadata_bytes = 4096;
     std::function<std::int64_t()> clock;  ///< unix ms; default: the system clock
+    RetryPolicy submit_retry;
+    /// Waits before each confirmation query; a non-terminal answer is asked again after the next.
+    std::vector<std::chrono::milliseconds> confirm_delays{
+        std::chrono::milliseconds(0),
+        std::chrono::seconds(1),
+        std::chrono::seconds(2),
+        std::chrono::seconds(4),
+        std::chrono::seconds(8)};
 };
 
 /// A callback as it arrived.
@@ -33,11 +45,35 @@ struct CallbackInput {
     std::string job_id;
     std::string token;
     std::string body;
+    HttpHeaders headers;
 };
 
-/// What a committed delivery did.
+/// The outcome of a create call.
+struct CreatedJob {
+    storage::JobRecord job;
+    bool replayed = false;  ///< an earlier job under the same Idempotency-Key
+};
+
+/// A page of the job list.
+struct JobPage {
+    std::vector<storage::JobRecord> jobs;
+    std::optional<std::string> next_cursor;  ///< absent on the last page
+};
+
+/// A list request as the caller sent it (strings still unchecked).
+struct JobListQuery {
+    std::optional<std::string> status;
+    std::optional<std::string> provider;
+    std::optional<std::string> model;
+    std::optional<std::string> limit;
+    std::optional<std::string> cursor;
+};
+
+/// What a delivery did once committed; `ignored` for provider events that carry no task news
+/// (answered 2xx, recorded nowhere).
 struct CallbackAck {
     Outcome outcome = Outcome::kRejected;
+    bool ignored = false;
     storage::JobRecord job;
 };
 
@@ -50,10 +86,16 @@ public:
         JobServiceOptions options
     );
 
-    /// Validates, commits the job, submits it and stores the provider's answer.
-    net::awaitable<storage::JobRecord> create(JobInput input);
+    /// Validates, commits the job, submits it and stores the provider's answer. With an
+    /// idempotency key already used for the same request, returns that job instead
+    /// (`replayed`); for a different request, throws kConflict.
+    net::awaitable<CreatedJob> create(JobInput input);
 
     net::awaitable<storage::JobRecord> get(std::string id);
+
+    /// Jobs newest first, filtered and cursor-paged. Throws ServiceError kInvalid naming the
+    /// bad parameter.
+    net::awaitable<JobPage> list(JobListQuery query);
 
     /// Every delivery recorded for job `id` (404 when the job is unknown).
     net::awaitable<std::vector<storage::CallbackRecord>> deliveries(std::string id);
@@ -78,6 +120,18 @@ private:
 
     Resolved resolve(const JobInput& input) const;
     std::shared_ptr<providers::Provider> provider_named(std::string_view name) const;
+    /// Queries the provider after an unsigned terminal callback and records its verdict.
+    net::awaitable<void> confirm(
+        std::shared_ptr<providers::Provider> provider,
+        std::string job_id,
+        std::string task_id,
+        std::int64_t delivery_id
+    );
+    void start_confirmation(
+        const std::shared_ptr<providers::Provider>& provider,
+        const storage::DeliveryResult& result,
+        net::any_io_executor executor
+    );
     net::awaitable<storage::JobRecord> submit(
         storage::JobRecord job,
         providers::Provider& provider,

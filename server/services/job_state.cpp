@@ -93,4 +93,58 @@ Outcome apply_update(storage::JobRecord& job, const providers::TaskUpdate& u, st
     return Outcome::kApplied;
 }
 
+storage::Confirmation confirm_with(
+    storage::JobRecord& job,
+    const providers::TaskUpdate& answer,
+    std::int64_t now_ms
+) {
+    storage::Confirmation verdict;
+    storage::CallbackRecord row;
+    row.received_at = now_ms;
+    row.source = "poll";
+    row.provider_status = answer.provider_status;
+    row.body = answer.raw_body.empty() ? "{}" : answer.raw_body;
+    const auto current = providers::parse_status(job.status);
+    if (!current || !answer.status) {
+        return verdict;
+    }
+    if (*current == *answer.status) {
+        job.confirmed = true;
+        if (!job.video_url && answer.video_url) {
+            job.video_url = answer.video_url;
+        }
+        job.updated_at = now_ms;
+        return verdict;
+    }
+    if (!providers::is_terminal(*current)) {
+        // News the callbacks had not brought yet: an ordinary forward step.
+        if (apply_update(job, answer, now_ms) == Outcome::kApplied) {
+            job.confirmed = providers::is_terminal(*answer.status);
+            row.outcome = std::string(to_string(Outcome::kApplied));
+            verdict.poll_row = row;
+        }
+        return verdict;
+    }
+    // Two different terminal words: the provider's own answer wins over the callback.
+    job.video_url = answer.video_url;
+    job.last_frame_url = answer.last_frame_url;
+    job.video_url_expires_at = answer.video_url_expires_at;
+    job.error_code = answer.error_code;
+    job.error_message = answer.error_message;
+    if (answer.error_code || answer.error_message) {
+        job.error_code = answer.error_code.value_or(answer.provider_status);
+        job.error_message = answer.error_message.value_or("");
+    }
+    job.status = std::string(providers::to_string(*answer.status));
+    job.provider_status = answer.provider_status;
+    job.progress = *answer.status == JobStatus::kSucceeded ? 100 : std::max(job.progress, answer.progress.value_or(0));
+    job.completed_at = now_ms;
+    job.updated_at = now_ms;
+    job.confirmed = true;
+    row.outcome = std::string(to_string(Outcome::kApplied));
+    verdict.poll_row = row;
+    verdict.conflict = true;
+    return verdict;
+}
+
 }  // namespace seedhook::services

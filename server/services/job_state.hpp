@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "server/providers/provider.hpp"
+#include "server/storage/job_store.hpp"
 #include "server/storage/records.hpp"
 
 namespace seedhook::services {
@@ -19,5 +20,14 @@ std::string_view to_string(Outcome outcome);
 /// Applies `update` to `job` at time `now_ms`. The job changes only when the outcome is
 /// kApplied: a later status, or more progress in the same status.
 Outcome apply_update(storage::JobRecord& job, const providers::TaskUpdate& update, std::int64_t now_ms);
+
+/// The provider's terminal answer to a confirmation query (SPEC §2.2), applied to `job`.
+/// Agreement marks the job `confirmed`; a different terminal status wins over what the
+/// callback said. Returns what to record; `answer` must carry a terminal status.
+storage::Confirmation confirm_with(
+    storage::JobRecord& job,
+    const providers::TaskUpdate& answer,
+    std::int64_t now_ms
+);
 
 }  // namespace seedhook::services

@@ -24,6 +24,7 @@ struct JobInput {
     std::optional<bool> generate_audio;
     std::string options_json = "{}";
     std::string metadata_json = "null";
+    std::optional<std::string> idempotency_key;  ///< from the Idempotency-Key header
 };
 
 /// One broken rule: the JSON path of the field and a sentence about it.

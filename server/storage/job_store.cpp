@@ -11,7 +11,8 @@ namespace {
 constexpr const char* kJobColumns =
     "id, provider, model, provider_task_id, status, provider_status, progress, video_url, "
     "video_url_expires_at, last_frame_url, error_code, error_message, request_json, "
-    "metadata_json, confirmed, created_at, updated_at, completed_at, callbacks_received";
+    "metadata_json, confirmed, created_at, updated_at, completed_at, callbacks_received, "
+    "idempotency_key, request_hash";
 
 template <typename T>
 void bind_opt(SQLite::Statement& st, int index, const std::optional<T>& v) {
@@ -51,6 +52,8 @@ JobRecord read_job(SQLite::Statement& st) {
     j.updated_at = st.getColumn(16).getInt64();
     j.completed_at = opt_int(st.getColumn(17));
     j.callbacks_received = st.getColumn(18).getInt64();
+    j.idempotency_key = opt_text(st.getColumn(19));
+    j.request_hash = opt_text(st.getColumn(20));
     return j;
 }
 
@@ -115,16 +118,24 @@ void insert_delivery(SQLite::Database& db, CallbackRecord& d) {
 
 }  // namespace
 
-net::awaitable<void> JobStore::insert(JobRecord job) {
-    auto work = [job = std::move(job)](SQLite::Database& db) {
+net::awaitable<std::optional<JobRecord>> JobStore::insert(JobRecord job) {
+    auto work = [job = std::move(job)](SQLite::Database& db) -> std::optional<JobRecord> {
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        if (job.idempotency_key) {
+            SQLite::Statement existing(db, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE idempotency_key = ?");
+            existing.bind(1, *job.idempotency_key);
+            if (existing.executeStep()) {
+                return read_job(existing);
+            }
+        }
         SQLite::Statement st(
             db,
             std::string("INSERT INTO jobs (id, provider, model, request_json, metadata_json, "
-                        "created_at, ") +
+                        "created_at, idempotency_key, request_hash, ") +
                 "provider_task_id, status, provider_status, progress, video_url, "
                 "video_url_expires_at, last_frame_url, error_code, error_message, confirmed, "
                 "updated_at, completed_at, callbacks_received) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
         st.bind(1, job.id);
         st.bind(2, job.provider);
@@ -132,10 +143,15 @@ net::awaitable<void> JobStore::insert(JobRecord job) {
         st.bind(4, job.request_json);
         st.bind(5, job.metadata_json);
         st.bind(6, job.created_at);
-        bind_mutable(st, job, 7);
+        bind_opt(st, 7, job.idempotency_key);
+        bind_opt(st, 8, job.request_hash);
+        bind_mutable(st, job, 9);
         st.exec();
+        tx.commit();
+        return std::nullopt;
     };
-    co_await db_.run(std::move(work));
+    auto existing = co_await db_.run(std::move(work));
+    co_return existing;
 }
 
 net::awaitable<std::optional<JobRecord>> JobStore::find(std::string id) {
@@ -157,16 +173,25 @@ net::awaitable<void> JobStore::save(JobRecord job) {
 
 net::awaitable<std::optional<DeliveryResult>> JobStore::record_delivery(
     std::string job_id,
+    std::optional<std::string> event_id,
     DeliveryDecider decide
 ) {
     auto work = [job_id = std::move(job_id),
+                 event_id = std::move(event_id),
                  decide = std::move(decide)](SQLite::Database& db) -> std::optional<DeliveryResult> {
             SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
             auto job = find_job(db, job_id);
             if (!job) {
                 return std::nullopt;
             }
-            CallbackRecord delivery = decide(*job);
+            bool event_seen = false;
+            if (event_id) {
+                SQLite::Statement seen(db, "SELECT 1 FROM callbacks WHERE job_id = ? AND event_id = ? LIMIT 1");
+                seen.bind(1, job_id);
+                seen.bind(2, *event_id);
+                event_seen = seen.executeStep();
+            }
+            CallbackRecord delivery = decide(*job, event_seen);
             delivery.job_id = job_id;
             insert_delivery(db, delivery);
             update_job(db, *job);
@@ -197,6 +222,73 @@ net::awaitable<std::vector<CallbackRecord>> JobStore::deliveries(std::string job
             d.event_id = opt_text(st.getColumn(6));
             d.body = st.getColumn(7).getString();
             out.push_back(std::move(d));
+        }
+        return out;
+    };
+    auto result = co_await db_.run(std::move(work));
+    co_return result;
+}
+
+net::awaitable<bool> JobStore::confirm(std::string job_id, std::int64_t delivery_id, ConfirmDecider decide) {
+    auto work = [job_id = std::move(job_id), delivery_id, decide = std::move(decide)](SQLite::Database& db) {
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        auto job = find_job(db, job_id);
+        if (!job) {
+            return false;
+        }
+        Confirmation verdict = decide(*job);
+        update_job(db, *job);
+        if (verdict.poll_row) {
+            verdict.poll_row->job_id = job_id;
+            insert_delivery(db, *verdict.poll_row);
+        }
+        if (verdict.conflict) {
+            SQLite::Statement mark(db, "UPDATE callbacks SET outcome = 'conflict' WHERE id = ? AND job_id = ?");
+            mark.bind(1, delivery_id);
+            mark.bind(2, job_id);
+            mark.exec();
+        }
+        tx.commit();
+        return true;
+    };
+    const bool found = co_await db_.run(std::move(work));
+    co_return found;
+}
+
+net::awaitable<std::vector<JobRecord>> JobStore::list(JobFilter filter) {
+    auto work = [filter = std::move(filter)](SQLite::Database& db) {
+        std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE 1 = 1";
+        if (filter.status) {
+            sql += " AND status = :status";
+        }
+        if (filter.provider) {
+            sql += " AND provider = :provider";
+        }
+        if (filter.model) {
+            sql += " AND model = :model";
+        }
+        if (filter.after) {
+            sql += " AND (created_at < :at OR (created_at = :at AND id < :id))";
+        }
+        sql += " ORDER BY created_at DESC, id DESC LIMIT :limit";
+        SQLite::Statement st(db, sql);
+        if (filter.status) {
+            st.bind(":status", *filter.status);
+        }
+        if (filter.provider) {
+            st.bind(":provider", *filter.provider);
+        }
+        if (filter.model) {
+            st.bind(":model", *filter.model);
+        }
+        if (filter.after) {
+            st.bind(":at", filter.after->first);
+            st.bind(":id", filter.after->second);
+        }
+        st.bind(":limit", static_cast<std::int64_t>(filter.limit + 1));
+        std::vector<JobRecord> out;
+        while (st.executeStep()) {
+            out.push_back(read_job(st));
         }
         return out;
     };

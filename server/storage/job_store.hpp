@@ -16,12 +16,32 @@
 namespace seedhook::storage {
 
 /// Decides what a delivery does to a job: it may change `job` and returns the delivery row
-/// to record (its outcome set). Runs inside the write transaction on the database thread.
-using DeliveryDecider = std::function<CallbackRecord(JobRecord& job)>;
+/// to record (its outcome set). `event_seen` tells whether a delivery with the same provider
+/// event id is already recorded for the job. Runs inside the write transaction on the
+/// database thread.
+using DeliveryDecider = std::function<CallbackRecord(JobRecord& job, bool event_seen)>;
+
+/// What a confirmation query concluded, decided on the current job inside the transaction.
+struct Confirmation {
+    bool conflict = false;                  ///< the provider disagreed: mark the callback so
+    std::optional<CallbackRecord> poll_row;  ///< a provider answer that changed the job
+};
+
+using ConfirmDecider = std::function<Confirmation(JobRecord& job)>;
 
 struct DeliveryResult {
     JobRecord job;
     CallbackRecord delivery;
+};
+
+/// A page request of the job list, newest first.
+struct JobFilter {
+    std::optional<std::string> status;
+    std::optional<std::string> provider;
+    std::optional<std::string> model;
+    std::size_t limit = 50;
+    /// Continue after this (created_at, id) position, exclusive.
+    std::optional<std::pair<std::int64_t, std::string>> after;
 };
 
 class JobStore {
@@ -29,7 +49,9 @@ public:
     /// `db` must outlive the store.
     explicit JobStore(Database& db) : db_(db) {}
 
-    net::awaitable<void> insert(JobRecord job);
+    /// Inserts `job`, unless it carries an idempotency key a stored job already has: then
+    /// nothing is written and that job is returned.
+    net::awaitable<std::optional<JobRecord>> insert(JobRecord job);
     net::awaitable<std::optional<JobRecord>> find(std::string id);
     /// Writes every mutable column of `job` (matched by id).
     net::awaitable<void> save(JobRecord job);
@@ -37,9 +59,17 @@ public:
     /// delivery row, all in one transaction. nullopt when the job does not exist.
     net::awaitable<std::optional<DeliveryResult>> record_delivery(
         std::string job_id,
+        std::optional<std::string> event_id,
         DeliveryDecider decide
     );
     net::awaitable<std::vector<CallbackRecord>> deliveries(std::string job_id);
+    /// Applies a confirmation query's verdict to a job in one transaction: the job as
+    /// `decide` leaves it, the poll row if any, and callback `delivery_id` marked `conflict`
+    /// when the provider disagreed. False when the job does not exist.
+    net::awaitable<bool> confirm(std::string job_id, std::int64_t delivery_id, ConfirmDecider decide);
+    /// Up to filter.limit + 1 jobs matching `filter`, newest first (the extra one tells the
+    /// caller there is a next page).
+    net::awaitable<std::vector<JobRecord>> list(JobFilter filter);
     /// The stored value of setting `key`, created with `make()` when absent.
     net::awaitable<std::string> setting_or_create(std::string key, std::function<std::string()> make);
     /// True when a write transaction can start now (readiness).

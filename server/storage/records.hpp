@@ -28,6 +28,8 @@ struct JobRecord {
     std::int64_t updated_at = 0;
     std::optional<std::int64_t> completed_at;
     std::int64_t callbacks_received = 0;
+    std::optional<std::string> idempotency_key;
+    std::optional<std::string> request_hash;  ///< of the request as normalized, with the key
 };
 
 struct CallbackRecord {

@@ -142,12 +142,33 @@ TEST_F(Callbacks, ProgressNeverFalls) {
     EXPECT_EQ(json::get_int(doc, "progress"), 60);
 }
 
+TEST_F(Callbacks, ProviderAnswerWinsOverACallbackThatDisagrees) {
+    // The simulated task completes after 200 ms; a callback claiming failure is then checked.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto r = deliver(task_body(task_id, "failed"));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(str(r.json(), "status"), "failed");
+    ASSERT_TRUE(eventually([&] { return job_field("status") == "succeeded"; }, std::chrono::seconds(5)));
+    auto doc = app->client().get("/v1/jobs/" + job_id).json();
+    EXPECT_TRUE(json::find(doc, "confirmed")->GetBool());
+    EXPECT_TRUE(str(doc, "video_url").ends_with(".mp4"));
+    EXPECT_EQ(outcomes(), (std::vector<std::string>{"conflict", "applied"}));
+    auto list = app->client().get("/v1/jobs/" + job_id + "/callbacks").json();
+    EXPECT_EQ(str((*json::find(list, "callbacks"))[1], "source"), "poll");
+}
+
 TEST_F(Callbacks, FailureCallbackKeepsTheProviderError) {
+    // A job whose simulated task fails too, so the confirmation query agrees.
+    auto created = app->client().post("/v1/jobs", job_body("[sim:no-callback] [sim:fail] a cat")).json();
+    job_id = str(created, "id");
+    task_id = str(created, "provider_task_id");
     ASSERT_EQ(deliver(task_body(task_id, "failed")).status, 200);
     auto doc = app->client().get("/v1/jobs/" + job_id).json();
     EXPECT_EQ(str(doc, "status"), "failed");
     EXPECT_EQ(str(*json::find(doc, "error"), "code"), "500");
     EXPECT_EQ(str(*json::find(doc, "error"), "message"), "generation failed");
+    ASSERT_TRUE(eventually([&] { return json::find(app->client().get("/v1/jobs/" + job_id).json(), "confirmed")->GetBool(); }, std::chrono::seconds(5)));
+    EXPECT_EQ(job_field("status"), "failed");
 }
 
 TEST_F(Callbacks, AcknowledgedDeliverySurvivesARestartAndTheTokenStaysValid) {

@@ -154,6 +154,7 @@ TEST(JobsUnreachableProvider, SubmissionToADeadProviderIs503AndKept) {
     c.evolink.ca_file = ca_file();
     c.evolink.api_key = "key-for-a-dead-provider";
     c.evolink.timeout_ms = 2000;
+    c.submission_retry_base_ms = 20;
     RunningApp app(c);
     auto r = app.client().post("/v1/jobs", job_body());
     ASSERT_EQ(r.status, 503) << r.body;

@@ -74,7 +74,7 @@ TEST(JobStore, DeliveryAndJobChangeCommitTogether) {
     storage::Database db({path, "FULL"});
     storage::JobStore store(db);
     run_sync(db, store.insert(sample_job("job_b")));
-    auto result = run_sync(db, store.record_delivery("job_b", [](storage::JobRecord& job) {
+    auto result = run_sync(db, store.record_delivery("job_b", std::nullopt, [](storage::JobRecord& job, bool) {
         job.status = "succeeded";
         storage::CallbackRecord d;
         d.received_at = 2000;
@@ -87,7 +87,7 @@ TEST(JobStore, DeliveryAndJobChangeCommitTogether) {
     SQLite::Database raw(path);  // a second connection sees the committed state
     EXPECT_EQ(raw.execAndGet("SELECT status FROM jobs WHERE id = 'job_b'").getString(), "succeeded");
     EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM callbacks WHERE job_id = 'job_b'").getInt(), 1);
-    EXPECT_FALSE(run_sync(db, store.record_delivery("job_none", [](storage::JobRecord&) { return storage::CallbackRecord{}; })));
+    EXPECT_FALSE(run_sync(db, store.record_delivery("job_none", std::nullopt, [](storage::JobRecord&, bool) { return storage::CallbackRecord{}; })));
 }
 
 TEST(JobStore, AFailingDecisionRollsBackEverything) {
@@ -96,12 +96,33 @@ TEST(JobStore, AFailingDecisionRollsBackEverything) {
     storage::Database db({path, "FULL"});
     storage::JobStore store(db);
     run_sync(db, store.insert(sample_job("job_c")));
-    EXPECT_THROW(run_sync(db, store.record_delivery("job_c", [](storage::JobRecord& job) -> storage::CallbackRecord {
+    EXPECT_THROW(run_sync(db, store.record_delivery("job_c", std::nullopt, [](storage::JobRecord& job, bool) -> storage::CallbackRecord {
         job.status = "failed";
         throw std::logic_error("decider failed");
     })), std::logic_error);
     EXPECT_EQ(run_sync(db, store.find("job_c"))->status, "queued");
     EXPECT_TRUE(run_sync(db, store.deliveries("job_c")).empty());
+}
+
+TEST(JobStore, TellsTheDeciderWhetherAnEventIdWasAlreadyRecorded) {
+    TempDir dir;
+    storage::Database db({(dir.path() / "seedhook.db").string(), "FULL"});
+    storage::JobStore store(db);
+    run_sync(db, store.insert(sample_job("job_e")));
+    std::vector<bool> seen;
+    auto decide = [&seen](storage::JobRecord&, bool event_seen) {
+        seen.push_back(event_seen);
+        storage::CallbackRecord d;
+        d.source = "callback";
+        d.outcome = "applied";
+        d.event_id = "evt_1";
+        d.body = "{}";
+        return d;
+    };
+    run_sync(db, store.record_delivery("job_e", std::string("evt_1"), decide));
+    run_sync(db, store.record_delivery("job_e", std::string("evt_1"), decide));
+    run_sync(db, store.record_delivery("job_e", std::string("evt_2"), decide));
+    EXPECT_EQ(seen, (std::vector<bool>{false, true, false}));
 }
 
 TEST(JobStore, StorageFailureSurfacesAsStorageError) {

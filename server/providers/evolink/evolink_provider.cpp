@@ -176,6 +176,7 @@ net::awaitable<TaskUpdate> EvolinkProvider::query(std::string task_id) {
     if (!task) {
         throw ProviderError(ProviderError::Kind::kBadAnswer, "the query answer has no task id and status");
     }
+    task->raw_body = json::to_string(doc);
     co_return std::move(*task);
 }
 
