@@ -9,6 +9,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "common/crypto.hpp"
+#include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/tls.hpp"
 #include "server/handlers/callbacks_handler.hpp"
@@ -121,6 +122,30 @@ struct App::Parts {
         return value;
     }
 
+    // Resolves interrupted submissions, then polls due jobs every tick until the stop.
+    net::awaitable<void> reconcile() {
+        constexpr auto kTick = std::chrono::milliseconds(250);
+        constexpr std::size_t kBatch = 64;
+        try {
+            co_await jobs->recover_interrupted();
+        } catch (const StorageError& e) {
+            log::error("poll", "cannot resolve interrupted submissions", {{"error", e.what()}});
+        }
+        net::steady_timer timer(ioc);
+        while (!stopping.load() && config.polling_enabled) {
+            std::size_t polled = 0;
+            try {
+                polled = co_await jobs->poll_due(kBatch);
+            } catch (const StorageError& e) {
+                log::error("poll", "cannot read due jobs", {{"error", e.what()}});
+            }
+            if (polled < kBatch) {
+                timer.expires_after(kTick);
+                co_await timer.async_wait(kNoThrow);
+            }
+        }
+    }
+
     net::awaitable<void> shutdown() {
         server->stop_accepting();
         server->drain();
@@ -161,6 +186,7 @@ App::App(Config config, bool handle_signals) : parts_(std::make_unique<Parts>(st
     jo.public_base_url = c.public_base_url;
     jo.callback_secret = p.callback_secret();
     jo.submit_retry.base = std::chrono::milliseconds(c.submission_retry_base_ms);
+    jo.polling = {c.polling_enabled, c.polling_grace_ms, c.polling_interval_ms, c.polling_max_interval_ms};
     p.jobs = std::make_unique<services::JobService>(*p.store, providers::make_providers(p.provider_options()), jo);
     p.jobs_handler = std::make_unique<handlers::JobsHandler>(*p.jobs, c.auth_api_tokens);
     p.callbacks_handler = std::make_unique<handlers::CallbacksHandler>(*p.jobs);
@@ -194,6 +220,11 @@ void App::start() {
             }
         });
     }
+    net::co_spawn(p.ioc, p.reconcile(), [](std::exception_ptr e) {
+        if (e) {
+            log::error("poll", "reconciliation stopped unexpectedly");
+        }
+    });
     const auto& c = p.config;
     const unsigned n = c.server_threads > 0 ? static_cast<unsigned>(c.server_threads) : std::max(1U, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < n; ++i) {

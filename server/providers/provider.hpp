@@ -158,6 +158,10 @@ public:
     /// by querying the task (SPEC §2.2).
     virtual bool signs_callbacks() const { return false; }
 
+    /// False when the provider will not call back for tasks created now (toapis without a
+    /// configured webhook secret): such jobs are followed by polling alone.
+    virtual bool sends_callbacks() const { return true; }
+
     /// Checks a callback's own proof of origin beyond the URL token (toapis signs its
     /// deliveries). Returns why it is refused, or nullopt when it is accepted. `now_ms` is the
     /// receiving time (unix ms). Default: providers that sign nothing accept every delivery.

@@ -55,12 +55,13 @@ net::awaitable<void> JobService::confirm(
         }
         const std::int64_t now = options_.clock();
         bool conflict = false;
-        storage::ConfirmDecider decide = [&answer, &conflict, now](storage::JobRecord& job) {
+        storage::QueryDecider decide = [this, &answer, &conflict, now](storage::JobRecord& job) {
             auto verdict = confirm_with(job, *answer, now);
+            schedule_poll(job, now, options_.polling, false);
             conflict = verdict.conflict;
             return verdict;
         };
-        co_await store_.confirm(job_id, delivery_id, std::move(decide));
+        co_await store_.record_query(job_id, delivery_id, std::move(decide));
         log::info("confirm", conflict ? "provider disagreed with the callback; its answer wins" : "callback confirmed", {{"job_id", job_id}, {"provider", provider->name()}, {"provider_status", answer->provider_status}});
         co_return;
     }

@@ -185,40 +185,61 @@ net::awaitable<storage::JobRecord> JobService::submit(
     providers::VideoRequest request
 ) {
     providers::SubmitRequest submit{job.id, std::move(request), callback_url(provider.name(), job.id)};
-    std::optional<ServiceError> failure;
+    std::optional<providers::TaskUpdate> task;
+    std::optional<ProviderError> refused;
     try {
-        auto task = co_await submit_with_retries(provider, std::move(submit), options_.submit_retry);
-        job.provider_task_id = task.task_id;
-        job.provider_status = task.provider_status;
-        job.status = std::string(providers::to_string(JobStatus::kQueued));
-        if (task.status && !providers::is_terminal(*task.status) && *task.status != JobStatus::kSubmitting) {
-            job.status = std::string(providers::to_string(*task.status));
-        }
-        job.progress = std::max<std::int64_t>(0, task.progress.value_or(0));
-        log::info("jobs", "job submitted", {{"job_id", job.id}, {"provider", job.provider}, {"task_id", task.task_id}});
+        task = co_await submit_with_retries(provider, std::move(submit), options_.submit_retry);
+        log::info("jobs", "job submitted", {{"job_id", job.id}, {"provider", job.provider}, {"task_id", task->task_id}});
     } catch (const ProviderError& e) {
         log::warn("jobs", "submission failed", {{"job_id", job.id}, {"provider", job.provider}, {"error", e.what()}, {"provider_status", static_cast<std::int64_t>(e.http_status())}});
-        job.status = std::string(providers::to_string(JobStatus::kSubmitFailed));
-        job.error_code = submit_error_code(e);
-        job.error_message = e.what();
-        job.completed_at = options_.clock();
-        failure = submit_error(e, provider.name());
-        failure->job_id = job.id;
+        refused = e;
     }
-    job.updated_at = options_.clock();
+    const std::int64_t now = options_.clock();
+    const bool expects_callback = provider.sends_callbacks();
+    // Merged into the stored row, not written over it: a callback may have come first.
+    storage::QueryDecider decide = [&task, &refused, now, expects_callback, polling = options_.polling](storage::JobRecord& current) {
+        if (current.status != providers::to_string(JobStatus::kSubmitting)) {
+            if (task && !current.provider_task_id) {
+                current.provider_task_id = task->task_id;
+            }
+            return storage::Confirmation{};
+        }
+        current.updated_at = now;
+        if (refused) {
+            current.status = std::string(providers::to_string(JobStatus::kSubmitFailed));
+            current.error_code = submit_error_code(*refused);
+            current.error_message = refused->what();
+            current.completed_at = now;
+            return storage::Confirmation{};
+        }
+        current.provider_task_id = task->task_id;
+        current.provider_status = task->provider_status;
+        current.status = std::string(providers::to_string(JobStatus::kQueued));
+        if (task->status == JobStatus::kRunning) {
+            current.status = std::string(providers::to_string(JobStatus::kRunning));
+        }
+        current.progress = std::max<std::int64_t>(0, task->progress.value_or(0));
+        schedule_poll(current, now, polling, false, expects_callback);
+        return storage::Confirmation{};
+    };
+    std::optional<storage::JobRecord> stored;
     try {
-        co_await store_.save(job);
+        stored = co_await store_.record_query(job.id, 0, std::move(decide));
     } catch (const StorageError& e) {
         // The task exists at the provider; its callback carries the task id and heals the row.
         log::error("jobs", "cannot store the submission result", {{"job_id", job.id}, {"error", e.what()}});
-        if (!failure) {
-            throw ServiceError(Kind::kUnavailable, "storage_unavailable", "the job was submitted but its state could not be stored; read it again shortly");
+        if (!refused) {
+            ServiceError err(Kind::kUnavailable, "storage_unavailable", "the job was submitted but its state could not be stored; read it again shortly");
+            err.job_id = job.id;
+            throw err;
         }
     }
-    if (failure) {
-        throw *failure;
+    if (refused) {
+        ServiceError failure = submit_error(*refused, provider.name());
+        failure.job_id = job.id;
+        throw failure;
     }
-    co_return job;
+    co_return stored.value_or(job);
 }
 
 net::awaitable<storage::JobRecord> JobService::get(std::string id) {
@@ -343,7 +364,7 @@ net::awaitable<CallbackAck> JobService::receive_callback(CallbackInput in) {
     bool wrong_task = false;
     Outcome outcome = Outcome::kRejected;
     // The references are to this frame's locals, which outlive the awaited store call.
-    storage::DeliveryDecider decide = [&update, &wrong_task, &outcome, now, body = std::move(in.body)](storage::JobRecord& job, bool event_seen) {
+    storage::DeliveryDecider decide = [&update, &wrong_task, &outcome, now, polling = options_.polling, body = std::move(in.body)](storage::JobRecord& job, bool event_seen) {
         storage::CallbackRecord d;
         d.received_at = now;
         d.source = "callback";
@@ -352,8 +373,15 @@ net::awaitable<CallbackAck> JobService::receive_callback(CallbackInput in) {
         d.body = body;
         ++job.callbacks_received;
         job.updated_at = now;
-        if (!job.provider_task_id && job.status == providers::to_string(JobStatus::kSubmitting)) {
-            job.provider_task_id = update.task_id;  // the callback beat the create answer
+        const bool interrupted = job.status == providers::to_string(JobStatus::kSubmitFailed) &&
+                                 job.error_code == std::optional<std::string>("submission_interrupted");
+        if (!job.provider_task_id && (interrupted || job.status == providers::to_string(JobStatus::kSubmitting))) {
+            // The callback beat the create answer, or the process stopped before storing it.
+            job.provider_task_id = update.task_id;
+            job.status = std::string(providers::to_string(JobStatus::kQueued));
+            job.error_code.reset();
+            job.error_message.reset();
+            job.completed_at.reset();
         }
         if (job.provider_task_id != update.task_id) {
             wrong_task = true;
@@ -363,6 +391,7 @@ net::awaitable<CallbackAck> JobService::receive_callback(CallbackInput in) {
         // A provider event already recorded (toapis retries with a stable id) changes nothing.
         outcome = event_seen ? Outcome::kDuplicate : apply_update(job, update, now);
         d.outcome = std::string(to_string(outcome));
+        schedule_poll(job, now, polling, false);
         return d;
     };
     std::optional<storage::DeliveryResult> result;

@@ -30,6 +30,7 @@ struct JobServiceOptions {
     std::size_t max_metadata_bytes = 4096;
     std::function<std::int64_t()> clock;  ///< unix ms; default: the system clock
     RetryPolicy submit_retry;
+    PollPolicy polling;
     /// Waits before each confirmation query; a non-terminal answer is asked again after the next.
     std::vector<std::chrono::milliseconds> confirm_delays{
         std::chrono::milliseconds(0),
@@ -109,6 +110,15 @@ public:
     /// The callback URL handed to the provider for a job.
     std::string callback_url(std::string_view provider, std::string_view job_id) const;
 
+    /// Marks jobs left in `submitting` by a stopped process as submit_failed
+    /// (`submission_interrupted`); a later callback for one of them is still accepted.
+    /// Returns how many there were.
+    net::awaitable<std::size_t> recover_interrupted();
+
+    /// Queries the provider of every job whose poll is due (at most `batch`, four queries in
+    /// flight) and records what changed. Returns how many were queried.
+    net::awaitable<std::size_t> poll_due(std::size_t batch);
+
     /// True when storage accepts writes.
     net::awaitable<bool> ready();
 
@@ -127,6 +137,7 @@ private:
         std::string task_id,
         std::int64_t delivery_id
     );
+    net::awaitable<void> poll_one(storage::JobRecord job);
     void start_confirmation(
         const std::shared_ptr<providers::Provider>& provider,
         const storage::DeliveryResult& result,

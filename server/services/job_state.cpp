@@ -93,6 +93,30 @@ Outcome apply_update(storage::JobRecord& job, const providers::TaskUpdate& u, st
     return Outcome::kApplied;
 }
 
+void schedule_poll(
+    storage::JobRecord& job,
+    std::int64_t now_ms,
+    const PollPolicy& policy,
+    bool after_poll,
+    bool expects_callback,
+    std::optional<std::int64_t> retry_after_ms
+) {
+    constexpr std::int64_t kFirstQueryWithoutCallbacksMs = 5000;
+    const auto status = providers::parse_status(job.status);
+    if (!policy.enabled || !job.provider_task_id || !status || providers::is_terminal(*status)) {
+        job.next_poll_at.reset();
+        return;
+    }
+    if (!after_poll) {
+        job.next_poll_at = now_ms + (expects_callback ? policy.grace_ms : std::min(kFirstQueryWithoutCallbacksMs, policy.interval_ms));
+        job.poll_interval_ms = policy.interval_ms;
+        return;
+    }
+    const std::int64_t interval = std::max<std::int64_t>(1, job.poll_interval_ms.value_or(policy.interval_ms));
+    job.next_poll_at = now_ms + std::max(interval, retry_after_ms.value_or(0));
+    job.poll_interval_ms = std::min(policy.max_interval_ms, interval + interval / 2);
+}
+
 storage::Confirmation confirm_with(
     storage::JobRecord& job,
     const providers::TaskUpdate& answer,

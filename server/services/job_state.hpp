@@ -21,6 +21,27 @@ std::string_view to_string(Outcome outcome);
 /// kApplied: a later status, or more progress in the same status.
 Outcome apply_update(storage::JobRecord& job, const providers::TaskUpdate& update, std::int64_t now_ms);
 
+/// When jobs without final news are queried from their provider (SPEC §3 polling.*).
+struct PollPolicy {
+    bool enabled = true;
+    std::int64_t grace_ms = 30000;
+    std::int64_t interval_ms = 10000;
+    std::int64_t max_interval_ms = 120000;
+};
+
+/// Sets when `job` is next polled: never once terminal, without a task id or with polling
+/// off; `grace_ms` after news (submission, a callback) when a callback is expected, else
+/// soon (min(5 s, interval)); after a poll, the job's interval, which then grows by half up
+/// to the maximum, and never sooner than `retry_after_ms`.
+void schedule_poll(
+    storage::JobRecord& job,
+    std::int64_t now_ms,
+    const PollPolicy& policy,
+    bool after_poll,
+    bool expects_callback = true,
+    std::optional<std::int64_t> retry_after_ms = std::nullopt
+);
+
 /// The provider's terminal answer to a confirmation query (SPEC §2.2), applied to `job`.
 /// Agreement marks the job `confirmed`; a different terminal status wins over what the
 /// callback said. Returns what to record; `answer` must carry a terminal status.

@@ -12,7 +12,7 @@ constexpr const char* kJobColumns =
     "id, provider, model, provider_task_id, status, provider_status, progress, video_url, "
     "video_url_expires_at, last_frame_url, error_code, error_message, request_json, "
     "metadata_json, confirmed, created_at, updated_at, completed_at, callbacks_received, "
-    "idempotency_key, request_hash";
+    "idempotency_key, request_hash, next_poll_at, poll_interval_ms";
 
 template <typename T>
 void bind_opt(SQLite::Statement& st, int index, const std::optional<T>& v) {
@@ -54,6 +54,8 @@ JobRecord read_job(SQLite::Statement& st) {
     j.callbacks_received = st.getColumn(18).getInt64();
     j.idempotency_key = opt_text(st.getColumn(19));
     j.request_hash = opt_text(st.getColumn(20));
+    j.next_poll_at = opt_int(st.getColumn(21));
+    j.poll_interval_ms = opt_int(st.getColumn(22));
     return j;
 }
 
@@ -73,6 +75,8 @@ void bind_mutable(SQLite::Statement& st, const JobRecord& j, int first) {
     st.bind(i++, j.updated_at);
     bind_opt(st, i++, j.completed_at);
     st.bind(i++, j.callbacks_received);
+    bind_opt(st, i++, j.next_poll_at);
+    bind_opt(st, i++, j.poll_interval_ms);
 }
 
 std::optional<JobRecord> find_job(SQLite::Database& db, const std::string& id) {
@@ -90,10 +94,10 @@ void update_job(SQLite::Database& db, const JobRecord& j) {
         "UPDATE jobs SET provider_task_id = ?, status = ?, provider_status = ?, progress = ?, "
         "video_url = ?, video_url_expires_at = ?, last_frame_url = ?, error_code = ?, "
         "error_message = ?, confirmed = ?, updated_at = ?, completed_at = ?, "
-        "callbacks_received = ? WHERE id = ?"
+        "callbacks_received = ?, next_poll_at = ?, poll_interval_ms = ? WHERE id = ?"
     );
     bind_mutable(st, j, 1);
-    st.bind(14, j.id);
+    st.bind(16, j.id);
     if (st.exec() != 1) {
         throw StorageError("job " + j.id + " vanished during an update");
     }
@@ -134,8 +138,8 @@ net::awaitable<std::optional<JobRecord>> JobStore::insert(JobRecord job) {
                         "created_at, idempotency_key, request_hash, ") +
                 "provider_task_id, status, provider_status, progress, video_url, "
                 "video_url_expires_at, last_frame_url, error_code, error_message, confirmed, "
-                "updated_at, completed_at, callbacks_received) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                "updated_at, completed_at, callbacks_received, next_poll_at, poll_interval_ms) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
         st.bind(1, job.id);
         st.bind(2, job.provider);
@@ -160,15 +164,6 @@ net::awaitable<std::optional<JobRecord>> JobStore::find(std::string id) {
     };
     auto result = co_await db_.run(std::move(work));
     co_return result;
-}
-
-net::awaitable<void> JobStore::save(JobRecord job) {
-    auto work = [job = std::move(job)](SQLite::Database& db) {
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-        update_job(db, job);
-        tx.commit();
-    };
-    co_await db_.run(std::move(work));
 }
 
 net::awaitable<std::optional<DeliveryResult>> JobStore::record_delivery(
@@ -229,12 +224,12 @@ net::awaitable<std::vector<CallbackRecord>> JobStore::deliveries(std::string job
     co_return result;
 }
 
-net::awaitable<bool> JobStore::confirm(std::string job_id, std::int64_t delivery_id, ConfirmDecider decide) {
+net::awaitable<std::optional<JobRecord>> JobStore::record_query(std::string job_id, std::int64_t delivery_id, QueryDecider decide) {
     auto work = [job_id = std::move(job_id), delivery_id, decide = std::move(decide)](SQLite::Database& db) {
         SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
         auto job = find_job(db, job_id);
         if (!job) {
-            return false;
+            return job;
         }
         Confirmation verdict = decide(*job);
         update_job(db, *job);
@@ -242,17 +237,49 @@ net::awaitable<bool> JobStore::confirm(std::string job_id, std::int64_t delivery
             verdict.poll_row->job_id = job_id;
             insert_delivery(db, *verdict.poll_row);
         }
-        if (verdict.conflict) {
+        if (verdict.conflict && delivery_id != 0) {
             SQLite::Statement mark(db, "UPDATE callbacks SET outcome = 'conflict' WHERE id = ? AND job_id = ?");
             mark.bind(1, delivery_id);
             mark.bind(2, job_id);
             mark.exec();
         }
         tx.commit();
-        return true;
+        return job;
     };
-    const bool found = co_await db_.run(std::move(work));
-    co_return found;
+    auto written = co_await db_.run(std::move(work));
+    co_return written;
+}
+
+net::awaitable<std::vector<JobRecord>> JobStore::due_for_poll(std::int64_t now_ms, std::size_t limit) {
+    auto work = [now_ms, limit](SQLite::Database& db) {
+        SQLite::Statement st(
+            db,
+            std::string("SELECT ") + kJobColumns +
+                " FROM jobs WHERE next_poll_at IS NOT NULL AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?"
+        );
+        st.bind(1, now_ms);
+        st.bind(2, static_cast<std::int64_t>(limit));
+        std::vector<JobRecord> out;
+        while (st.executeStep()) {
+            out.push_back(read_job(st));
+        }
+        return out;
+    };
+    auto due = co_await db_.run(std::move(work));
+    co_return due;
+}
+
+net::awaitable<std::vector<JobRecord>> JobStore::interrupted_submissions() {
+    auto work = [](SQLite::Database& db) {
+        SQLite::Statement st(db, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE status = 'submitting'");
+        std::vector<JobRecord> out;
+        while (st.executeStep()) {
+            out.push_back(read_job(st));
+        }
+        return out;
+    };
+    auto jobs = co_await db_.run(std::move(work));
+    co_return jobs;
 }
 
 net::awaitable<std::vector<JobRecord>> JobStore::list(JobFilter filter) {

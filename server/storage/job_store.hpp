@@ -21,13 +21,14 @@ namespace seedhook::storage {
 /// database thread.
 using DeliveryDecider = std::function<CallbackRecord(JobRecord& job, bool event_seen)>;
 
-/// What a confirmation query concluded, decided on the current job inside the transaction.
+/// What a provider's query answer (confirmation or polling) does, decided on the current
+/// job inside the transaction.
 struct Confirmation {
     bool conflict = false;                  ///< the provider disagreed: mark the callback so
     std::optional<CallbackRecord> poll_row;  ///< a provider answer that changed the job
 };
 
-using ConfirmDecider = std::function<Confirmation(JobRecord& job)>;
+using QueryDecider = std::function<Confirmation(JobRecord& job)>;
 
 struct DeliveryResult {
     JobRecord job;
@@ -53,8 +54,6 @@ public:
     /// nothing is written and that job is returned.
     net::awaitable<std::optional<JobRecord>> insert(JobRecord job);
     net::awaitable<std::optional<JobRecord>> find(std::string id);
-    /// Writes every mutable column of `job` (matched by id).
-    net::awaitable<void> save(JobRecord job);
     /// Loads the job, lets `decide` apply the delivery, writes the job when it changed and the
     /// delivery row, all in one transaction. nullopt when the job does not exist.
     net::awaitable<std::optional<DeliveryResult>> record_delivery(
@@ -63,10 +62,14 @@ public:
         DeliveryDecider decide
     );
     net::awaitable<std::vector<CallbackRecord>> deliveries(std::string job_id);
-    /// Applies a confirmation query's verdict to a job in one transaction: the job as
-    /// `decide` leaves it, the poll row if any, and callback `delivery_id` marked `conflict`
-    /// when the provider disagreed. False when the job does not exist.
-    net::awaitable<bool> confirm(std::string job_id, std::int64_t delivery_id, ConfirmDecider decide);
+    /// Applies a query answer to a job in one transaction: the job as `decide` leaves it, the
+    /// poll row if any, and callback `delivery_id` (0: none) marked `conflict` when the
+    /// provider disagreed with it. Returns the job as written, nullopt when it does not exist.
+    net::awaitable<std::optional<JobRecord>> record_query(std::string job_id, std::int64_t delivery_id, QueryDecider decide);
+    /// Jobs whose next poll is due at `now_ms`, the most overdue first.
+    net::awaitable<std::vector<JobRecord>> due_for_poll(std::int64_t now_ms, std::size_t limit);
+    /// Jobs left in `submitting` (by a process that stopped mid-submission).
+    net::awaitable<std::vector<JobRecord>> interrupted_submissions();
     /// Up to filter.limit + 1 jobs matching `filter`, newest first (the extra one tells the
     /// caller there is a next page).
     net::awaitable<std::vector<JobRecord>> list(JobFilter filter);

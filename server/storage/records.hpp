@@ -30,6 +30,8 @@ struct JobRecord {
     std::int64_t callbacks_received = 0;
     std::optional<std::string> idempotency_key;
     std::optional<std::string> request_hash;  ///< of the request as normalized, with the key
+    std::optional<std::int64_t> next_poll_at;      ///< unix ms; null: not to be polled
+    std::optional<std::int64_t> poll_interval_ms;  ///< the wait before the poll after next
 };
 
 struct CallbackRecord {

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace crypto = seedhook::crypto;
@@ -87,4 +89,20 @@ TEST(Crypto, RandomBytesDifferBetweenCalls) {
     const std::string b = crypto::random_bytes(32);
     EXPECT_NE(a, b);
     EXPECT_NE(a, std::string(32, '\0'));
+}
+
+TEST(Crypto, Base64UrlDecodeInvertsEncode) {
+    for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\xfb\xff\x00", 3)}) {
+        EXPECT_EQ(crypto::base64url_decode(crypto::base64url(s)), s);
+    }
+    EXPECT_FALSE(crypto::base64url_decode("Zm9v!"));
+    EXPECT_FALSE(crypto::base64url_decode("Z"));
+    EXPECT_FALSE(crypto::base64url_decode("Zm9v=="));
+}
+
+TEST(Crypto, Sha256MatchesTheFips180Example) {
+    EXPECT_EQ(
+        crypto::hex(crypto::as_view(crypto::sha256("abc"))),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
 }

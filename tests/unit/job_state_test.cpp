@@ -229,3 +229,85 @@ TEST(JobState, OutcomeWordsMatchTheCallbacksListing) {
     EXPECT_EQ(to_string(Outcome::kConflict), "conflict");
     EXPECT_EQ(to_string(Outcome::kRejected), "rejected");
 }
+
+namespace {
+
+using seedhook::services::confirm_with;
+using seedhook::services::PollPolicy;
+using seedhook::services::schedule_poll;
+
+const PollPolicy kPolicy{true, 30'000, 10'000, 120'000};
+
+TEST(SchedulePoll, FirstPollWaitsTheGraceAfterNews) {
+    JobRecord job = job_in("queued");
+    schedule_poll(job, kLater, kPolicy, false);
+    EXPECT_EQ(job.next_poll_at, kLater + 30'000);
+    EXPECT_EQ(job.poll_interval_ms, 10'000);
+}
+
+TEST(SchedulePoll, WithoutCallbacksTheFirstPollComesSoon) {
+    JobRecord job = job_in("queued");
+    schedule_poll(job, kLater, kPolicy, false, false);
+    EXPECT_EQ(job.next_poll_at, kLater + 5'000);
+}
+
+TEST(SchedulePoll, IntervalGrowsByHalfUpToTheMaximum) {
+    JobRecord job = job_in("running");
+    schedule_poll(job, kLater, kPolicy, false);
+    std::vector<std::int64_t> waits;
+    for (int i = 0; i < 8; ++i) {
+        schedule_poll(job, kLater, kPolicy, true);
+        waits.push_back(*job.next_poll_at - kLater);
+    }
+    EXPECT_EQ(waits, (std::vector<std::int64_t>{10'000, 15'000, 22'500, 33'750, 50'625, 75'937, 113'905, 120'000}));
+}
+
+TEST(SchedulePoll, RetryAfterIsHonoured) {
+    JobRecord job = job_in("running");
+    schedule_poll(job, kLater, kPolicy, false);
+    schedule_poll(job, kLater, kPolicy, true, true, 90'000);
+    EXPECT_EQ(job.next_poll_at, kLater + 90'000);
+}
+
+TEST(SchedulePoll, TerminalJobsTaskLessJobsAndDisabledPollingAreNeverPolled) {
+    JobRecord done = job_in("succeeded");
+    done.next_poll_at = 1;
+    schedule_poll(done, kLater, kPolicy, true);
+    EXPECT_FALSE(done.next_poll_at);
+    JobRecord no_task = job_in("submitting");
+    no_task.provider_task_id.reset();
+    schedule_poll(no_task, kLater, kPolicy, false);
+    EXPECT_FALSE(no_task.next_poll_at);
+    JobRecord off = job_in("queued");
+    schedule_poll(off, kLater, PollPolicy{false, 1, 1, 1}, false);
+    EXPECT_FALSE(off.next_poll_at);
+}
+
+TEST(ConfirmWith, AgreementMarksTheJobConfirmedAndRecordsNothing) {
+    JobRecord job = job_in("queued");
+    ASSERT_EQ(apply_update(job, succeeded(), kLater), Outcome::kApplied);
+    auto verdict = confirm_with(job, succeeded(), kLater + 1);
+    EXPECT_TRUE(job.confirmed);
+    EXPECT_FALSE(verdict.conflict);
+    EXPECT_FALSE(verdict.poll_row);
+    EXPECT_EQ(job.status, "succeeded");
+}
+
+TEST(ConfirmWith, ADifferentTerminalAnswerWinsAndIsAConflict) {
+    JobRecord job = job_in("queued");
+    TaskUpdate failed = update(JobStatus::kFailed, "failed");
+    failed.error_code = "500";
+    ASSERT_EQ(apply_update(job, failed, kLater), Outcome::kApplied);
+    auto verdict = confirm_with(job, succeeded(), kLater + 1);
+    EXPECT_TRUE(verdict.conflict);
+    ASSERT_TRUE(verdict.poll_row);
+    EXPECT_EQ(verdict.poll_row->source, "poll");
+    EXPECT_EQ(verdict.poll_row->outcome, "applied");
+    EXPECT_EQ(job.status, "succeeded");
+    EXPECT_EQ(job.video_url, kVideo);
+    EXPECT_FALSE(job.error_code);
+    EXPECT_EQ(job.progress, 100);
+    EXPECT_TRUE(job.confirmed);
+}
+
+}  // namespace
