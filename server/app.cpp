@@ -177,6 +177,8 @@ App::App(Config config, bool handle_signals) : parts_(std::make_unique<Parts>(st
     p.store = std::make_unique<storage::JobStore>(*p.db);
     if (c.simulator_enabled) {
         simulator::SimulatorOptions so;
+        // Like the real toapis: signed callbacks once a secret is set up, else none at all.
+        so.toapis_webhook_secret = c.toapis.webhook_secret;
         so.complete_after = std::chrono::milliseconds(c.simulator_complete_after_ms);
         so.callback_tls.trusted_pems = {p.certificate.cert};
         p.sim = std::make_unique<simulator::Simulator>(p.ioc, so);

@@ -2,7 +2,9 @@
 
 #include <functional>
 
+#include "server/providers/acedata/acedata_provider.hpp"
 #include "server/providers/evolink/evolink_provider.hpp"
+#include "server/providers/toapis/toapis_provider.hpp"
 
 namespace seedhook::providers {
 
@@ -20,6 +22,8 @@ std::pair<const char*, Factory> entry(const char* name) {
 std::vector<std::shared_ptr<Provider>> make_providers(const std::map<std::string, ProviderOptions>& options) {
     const std::pair<const char*, Factory> registered[] = {
         entry<EvolinkProvider>("evolink"),
+        entry<ToapisProvider>("toapis"),
+        entry<AcedataProvider>("acedata"),
     };
     std::vector<std::shared_ptr<Provider>> out;
     for (const auto& [name, factory] : registered) {

@@ -106,10 +106,10 @@ std::variant<providers::VideoRequest, FieldError> validate_request(
     if (m.audio) {
         out.generate_audio = in.generate_audio.value_or(m.audio_default);
     }
-    if (auto bad = provider.check_options(m, in.options_json)) {
+    out.options_json = in.options_json;
+    if (auto bad = provider.check_request(m, out)) {
         return FieldError{bad->first, bad->second};
     }
-    out.options_json = in.options_json;
     return out;
 }
 

@@ -1,20 +1,23 @@
 #pragma once
 
 /// The built-in provider simulator (SPEC §5): an HTTPS server on loopback that speaks the
-/// providers' create-task, query-task and callback protocols as documented, including
-/// evolink's callback retries 1, 2 and 4 s after a non-2xx. For the tests and the embedded
-/// default; never started unless simulator.enabled is set.
+/// create-task, query-task and callback protocols of evolink, toapis and acedata as
+/// documented, all on one base URL, including callback retries 1, 2 and 4 s after a non-2xx
+/// (toapis' with a stable event id and fresh signatures). For the tests and the embedded
+/// default; never started unless simulator.enabled is set. Each provider's protocol lives in
+/// its own file (evolink_sim, toapis_sim, acedata_sim) over a shared core (sim_core).
 ///
 /// Behaviour can be steered from the prompt: "[sim:reject]" makes the create call fail with
-/// a 400, "[sim:fail]" makes the task fail, "[sim:no-callback]" suppresses the callback.
+/// a 4xx, "[sim:fail]" makes the task fail, "[sim:no-callback]" suppresses the callback, and
+/// "[sim:ark]" makes acedata's callback carry Ark-shaped rather than flat data.
+
+#include "common/asio.hpp"
+#include "common/tls.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
-
-#include "common/asio.hpp"
-#include "common/tls.hpp"
 
 namespace seedhook::simulator {
 
@@ -24,7 +27,11 @@ struct SimulatorOptions {
     std::chrono::milliseconds complete_after{2000};  ///< how long a task takes
     tls::ClientTlsOptions callback_tls;              ///< whom its callbacks trust
     std::chrono::milliseconds callback_timeout{10000};
-    std::chrono::milliseconds retry_unit{1000};      ///< retries after 1, 2 and 4 units
+    std::chrono::milliseconds retry_unit{1000};  ///< retries after 1, 2 and 4 units
+    /// The secret the simulated toapis signs its callbacks with. Empty: as at toapis without
+    /// webhooks set up, a create call with a callback_url is refused (webhook_not_configured)
+    /// and no callback is ever sent.
+    std::string toapis_webhook_secret;
 };
 
 class Simulator {

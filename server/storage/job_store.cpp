@@ -79,6 +79,14 @@ void bind_mutable(SQLite::Statement& st, const JobRecord& j, int first) {
     bind_opt(st, i++, j.poll_interval_ms);
 }
 
+std::vector<JobRecord> read_jobs(SQLite::Statement& st) {
+    std::vector<JobRecord> out;
+    while (st.executeStep()) {
+        out.push_back(read_job(st));
+    }
+    return out;
+}
+
 std::optional<JobRecord> find_job(SQLite::Database& db, const std::string& id) {
     SQLite::Statement st(db, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?");
     st.bind(1, id);
@@ -259,11 +267,7 @@ net::awaitable<std::vector<JobRecord>> JobStore::due_for_poll(std::int64_t now_m
         );
         st.bind(1, now_ms);
         st.bind(2, static_cast<std::int64_t>(limit));
-        std::vector<JobRecord> out;
-        while (st.executeStep()) {
-            out.push_back(read_job(st));
-        }
-        return out;
+        return read_jobs(st);
     };
     auto due = co_await db_.run(std::move(work));
     co_return due;
@@ -272,11 +276,7 @@ net::awaitable<std::vector<JobRecord>> JobStore::due_for_poll(std::int64_t now_m
 net::awaitable<std::vector<JobRecord>> JobStore::interrupted_submissions() {
     auto work = [](SQLite::Database& db) {
         SQLite::Statement st(db, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE status = 'submitting'");
-        std::vector<JobRecord> out;
-        while (st.executeStep()) {
-            out.push_back(read_job(st));
-        }
-        return out;
+        return read_jobs(st);
     };
     auto jobs = co_await db_.run(std::move(work));
     co_return jobs;
@@ -313,11 +313,7 @@ net::awaitable<std::vector<JobRecord>> JobStore::list(JobFilter filter) {
             st.bind(":id", filter.after->second);
         }
         st.bind(":limit", static_cast<std::int64_t>(filter.limit + 1));
-        std::vector<JobRecord> out;
-        while (st.executeStep()) {
-            out.push_back(read_job(st));
-        }
-        return out;
+        return read_jobs(st);
     };
     auto result = co_await db_.run(std::move(work));
     co_return result;

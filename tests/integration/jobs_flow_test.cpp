@@ -164,3 +164,58 @@ TEST(JobsUnreachableProvider, SubmissionToADeadProviderIs503AndKept) {
 
 }  // namespace
 }  // namespace seedhook::test
+
+namespace seedhook::test {
+namespace {
+
+struct ProviderCase {
+    const char* provider;
+    const char* model;
+};
+
+class EveryProvider : public ::testing::TestWithParam<ProviderCase> {};
+
+TEST_P(EveryProvider, SubmittedJobSucceedsThroughItsProvidersCallback) {
+    TempDir dir;
+    RunningApp app(base_config(dir, free_port()));
+    const ProviderCase& c = GetParam();
+    auto created = app.client().post("/v1/jobs", std::string(R"({"model":")") + c.model + R"(","prompt":"A cat playing piano"})");
+    ASSERT_EQ(created.status, 201) << created.body;
+    auto job = created.json();
+    EXPECT_EQ(*json::get_string(job, "provider"), c.provider);
+    const std::string id(*json::get_string(job, "id"));
+    Response read;
+    ASSERT_TRUE(eventually([&] {
+        read = app.client().get("/v1/jobs/" + id);
+        return read.body.find("\"succeeded\"") != std::string::npos;
+    }, std::chrono::seconds(5))) << read.body;
+    auto done = read.json();
+    EXPECT_TRUE(json::get_string(done, "video_url").has_value());
+    EXPECT_EQ(json::get_int(done, "callbacks_received"), 1);
+    auto list = app.client().get("/v1/jobs/" + id + "/callbacks");
+    EXPECT_NE(list.body.find("\"applied\""), std::string::npos) << list.body;
+    EXPECT_EQ(list.body.find("token="), std::string::npos) << "a stored body shows a callback token";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Simulated,
+    EveryProvider,
+    ::testing::Values(
+        ProviderCase{"evolink", "seedance-1.5-pro"},
+        ProviderCase{"toapis", "doubao-seedance-1-5-pro"},
+        ProviderCase{"acedata", "doubao-seedance-1-0-pro-250528"},
+        ProviderCase{"acedata", "doubao-seedance-1-5-pro-251215"}
+    ),
+    [](const ::testing::TestParamInfo<ProviderCase>& param_info) {
+        std::string name = std::string(param_info.param.provider) + "_" + param_info.param.model;
+        for (char& ch : name) {
+            if (std::isalnum(static_cast<unsigned char>(ch)) == 0) {
+                ch = '_';
+            }
+        }
+        return name;
+    }
+);
+
+}  // namespace
+}  // namespace seedhook::test

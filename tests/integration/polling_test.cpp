@@ -46,6 +46,23 @@ TEST(Polling, AJobWhoseCallbackNeverComesIsReconciledByQueryingTheProvider) {
     EXPECT_EQ(app.app().simulator()->callback_attempts(), 0U);
 }
 
+TEST(Polling, AcedataQueryAnswersAreStoredWithoutTheCallbackToken) {
+    TempDir dir;
+    Config c = base_config(dir, free_port());
+    c.polling_grace_ms = 300;
+    c.polling_interval_ms = 200;
+    RunningApp app(c);
+    auto created = app.client().post("/v1/jobs", R"({"model":"doubao-seedance-1-0-pro-250528","prompt":"[sim:no-callback] a cat"})");
+    ASSERT_EQ(created.status, 201) << created.body;
+    const std::string id = str(created.json(), "id");
+    ASSERT_TRUE(eventually([&] { return str(app.client().get("/v1/jobs/" + id).json(), "status") == "succeeded"; }, std::chrono::seconds(5)));
+    auto list = app.client().get("/v1/jobs/" + id + "/callbacks");
+    EXPECT_NE(list.body.find("\"source\":\"poll\""), std::string::npos) << list.body;
+    EXPECT_NE(list.body.find("callback_url"), std::string::npos) << "the stored answer should still show the field";
+    EXPECT_EQ(list.body.find("token="), std::string::npos) << list.body;
+    EXPECT_EQ(list.body.find("/v1/callbacks/acedata/"), std::string::npos) << list.body;
+}
+
 TEST(Polling, NothingIsQueriedBeforeTheGracePeriod) {
     TempDir dir;
     Config c = base_config(dir, free_port());

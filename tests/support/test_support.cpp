@@ -49,6 +49,7 @@ Config base_config(const TempDir& dir, std::uint16_t port) {
     c.auth_api_tokens = {kToken};
     c.database_path = (dir.path() / "seedhook.db").string();
     c.simulator_enabled = true;
+    c.toapis.webhook_secret = kToapisSecret;
     c.simulator_complete_after_ms = 200;
     c.log_level = std::getenv("SEEDHOOK_TEST_LOG") != nullptr ? "debug" : "error";  // NOLINT
     c.server_threads = 2;

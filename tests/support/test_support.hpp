@@ -22,6 +22,7 @@
 namespace seedhook::test {
 
 inline constexpr const char* kToken = "test-token-0123456789";
+inline constexpr const char* kToapisSecret = "toapis-webhook-secret-for-tests";
 
 /// A fresh folder, removed with everything in it when the object goes.
 class TempDir {
