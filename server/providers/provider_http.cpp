@@ -22,6 +22,25 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
 
 }  // namespace
 
+CallbackParse read_callback(
+    std::string_view body,
+    const std::function<std::optional<TaskUpdate>(const json::Value&)>& read_task
+) {
+    CallbackParse out;
+    auto doc = json::parse(body);
+    if (!doc) {
+        return out;
+    }
+    auto task = read_task(*doc);
+    if (!task) {
+        out.kind = CallbackParse::Kind::kNotTaskPayload;
+        return out;
+    }
+    out.kind = CallbackParse::Kind::kUpdate;
+    out.update = std::move(*task);
+    return out;
+}
+
 std::string provider_message(std::string_view body) {
     std::string message;
     if (auto doc = json::parse(body)) {

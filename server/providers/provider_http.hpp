@@ -4,11 +4,13 @@
 /// conventions mapped to ProviderError.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "common/json.hpp"
 #include "server/providers/https_client.hpp"
+#include "server/providers/provider.hpp"
 
 namespace seedhook::providers {
 
@@ -30,6 +32,13 @@ net::awaitable<json::Document> call_json(
     std::string method,
     std::string path,
     std::string body
+);
+
+/// Reads a callback body with `read_task`: kMalformed when it is not JSON, kNotTaskPayload
+/// when `read_task` finds no task in it, else kUpdate with the task.
+CallbackParse read_callback(
+    std::string_view body,
+    const std::function<std::optional<TaskUpdate>(const json::Value&)>& read_task
 );
 
 /// The provider's error message in `{"error": {"message"}}` (or a short excerpt of the body).

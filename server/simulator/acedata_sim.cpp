@@ -11,19 +11,7 @@ namespace {
 
 constexpr std::string_view kProvider = "acedata";
 
-std::string_view status_word(SimPhase phase) {
-    switch (phase) {
-        case SimPhase::kQueued:
-            return "queued";
-        case SimPhase::kRunning:
-            return "running";
-        case SimPhase::kSucceeded:
-            return "succeeded";
-        case SimPhase::kFailed:
-            return "failed";
-    }
-    return "queued";
-}
+constexpr StatusWords kWords = {"queued", "running", "succeeded", "failed"};
 
 // The value of text flag `flag` ("--rs") in the prompt, or `fallback`.
 std::string flag_value(std::string_view text, std::string_view flag, std::string_view fallback) {
@@ -59,7 +47,7 @@ void write_ark(json::Writer& w, const SimTask& t) {
     w.start_object();
     w.member("id", t.inner_id);
     w.member("model", t.model);
-    w.member("status", status_word(t.phase));
+    w.member("status", status_word(t.phase, kWords));
     if (t.phase == SimPhase::kSucceeded) {
         w.key("content");
         w.start_object();
@@ -90,7 +78,7 @@ void write_ark(json::Writer& w, const SimTask& t) {
 void write_flat(json::Writer& w, const SimTask& t) {
     w.start_object();
     w.member("task_id", t.inner_id);
-    w.member("status", status_word(t.phase));
+    w.member("status", status_word(t.phase, kWords));
     if (t.phase == SimPhase::kSucceeded) {
         w.member("video_url", t.video_url);
         if (!t.last_frame_url.empty()) {

@@ -9,19 +9,7 @@ namespace {
 
 constexpr std::string_view kProvider = "evolink";
 
-std::string_view status_word(SimPhase phase) {
-    switch (phase) {
-        case SimPhase::kQueued:
-            return "pending";
-        case SimPhase::kRunning:
-            return "processing";
-        case SimPhase::kSucceeded:
-            return "completed";
-        case SimPhase::kFailed:
-            return "failed";
-    }
-    return "pending";
-}
+constexpr StatusWords kWords = {"pending", "processing", "completed", "failed"};
 
 std::string task_json(const SimTask& t) {
     json::Writer w;
@@ -30,7 +18,7 @@ std::string task_json(const SimTask& t) {
     w.member("object", "video.generation.task");
     w.member("created", t.created);
     w.member("model", t.model);
-    w.member("status", status_word(t.phase));
+    w.member("status", status_word(t.phase, kWords));
     w.member("progress", t.progress);
     if (t.phase == SimPhase::kSucceeded) {
         w.key("results");
@@ -60,18 +48,6 @@ std::string task_json(const SimTask& t) {
     return w.take();
 }
 
-HttpResponse error(int status, std::string_view code, std::string_view message) {
-    json::Writer w;
-    w.start_object();
-    w.key("error");
-    w.start_object();
-    w.member("code", code);
-    w.member("message", message);
-    w.member("type", "invalid_request_error");
-    w.end_object();
-    w.end_object();
-    return json_answer(status, w.take());
-}
 
 providers::ClientRequest callback_request(const SimTask& t) {
     providers::ClientRequest req;
@@ -86,19 +62,19 @@ providers::ClientRequest callback_request(const SimTask& t) {
 
 HttpResponse evolink_create(const std::shared_ptr<SimCore>& core, const HttpRequest& request) {
     if (!has_bearer(request)) {
-        return error(401, "unauthorized", "invalid API key");
+        return typed_error(401, "unauthorized", "invalid API key");
     }
     auto body = json::parse(request.body);
     if (!body || !body->IsObject()) {
-        return error(400, "invalid_request", "the body is not a JSON object");
+        return typed_error(400, "invalid_request", "the body is not a JSON object");
     }
     const auto model = json::get_string(*body, "model");
     const auto prompt = json::get_string(*body, "prompt");
     if (!model || !prompt) {
-        return error(400, "invalid_parameter", "model and prompt are required");
+        return typed_error(400, "invalid_parameter", "model and prompt are required");
     }
     if (has_hook(*prompt, "[sim:reject]")) {
-        return error(400, "invalid_parameter", "the prompt was refused by the simulator");
+        return typed_error(400, "invalid_parameter", "the prompt was refused by the simulator");
     }
     SimTask t;
     t.provider = std::string(kProvider);
@@ -116,11 +92,11 @@ HttpResponse evolink_create(const std::shared_ptr<SimCore>& core, const HttpRequ
 
 HttpResponse evolink_query(const SimCore& core, const HttpRequest& request) {
     if (!has_bearer(request)) {
-        return error(401, "unauthorized", "invalid API key");
+        return typed_error(401, "unauthorized", "invalid API key");
     }
     auto task = core.find(kProvider, request.path_params.at(0));
     if (!task) {
-        return error(404, "task_not_found", "no such task");
+        return typed_error(404, "task_not_found", "no such task");
     }
     return json_answer(200, task_json(*task));
 }

@@ -1,6 +1,7 @@
 #include "server/simulator/sim_core.hpp"
 
 #include "common/crypto.hpp"
+#include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
 
@@ -35,6 +36,23 @@ std::string random_uuid() {
     const std::string hex = crypto::hex(crypto::random_bytes(16));
     return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
            hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+std::string_view status_word(SimPhase phase, const StatusWords& words) {
+    return words.at(static_cast<std::size_t>(phase));
+}
+
+HttpResponse typed_error(int status, std::string_view code, std::string_view message) {
+    json::Writer w;
+    w.start_object();
+    w.key("error");
+    w.start_object();
+    w.member("code", code);
+    w.member("message", message);
+    w.member("type", "invalid_request_error");
+    w.end_object();
+    w.end_object();
+    return json_answer(status, w.take());
 }
 
 HttpResponse json_answer(int status, std::string body) {

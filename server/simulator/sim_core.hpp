@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+
 /// The simulator's shared core: the task table, every task's life (queued, running at half of
 /// complete_after, then succeeded or failed) and callback delivery with retries after 1, 2
 /// and 4 retry units. The per-provider files only speak their protocols over it.
@@ -118,6 +120,16 @@ std::string random_uuid();
 
 /// A JSON answer with `status`.
 HttpResponse json_answer(int status, std::string body);
+
+/// A provider's status words for the four phases, in SimPhase order.
+using StatusWords = std::array<std::string_view, 4>;
+
+/// The word `words` gives `phase`.
+std::string_view status_word(SimPhase phase, const StatusWords& words);
+
+/// `{"error": {"code", "message", "type": "invalid_request_error"}}` (evolink's and toapis'
+/// error shape) with HTTP status `status`.
+HttpResponse typed_error(int status, std::string_view code, std::string_view message);
 
 /// True when the request carries some `Authorization: Bearer <key>`.
 bool has_bearer(const HttpRequest& request);

@@ -11,19 +11,7 @@ namespace {
 constexpr std::string_view kProvider = "toapis";
 constexpr std::int64_t kUrlLifetimeS = std::int64_t{24} * 3600;
 
-std::string_view status_word(SimPhase phase) {
-    switch (phase) {
-        case SimPhase::kQueued:
-            return "queued";
-        case SimPhase::kRunning:
-            return "in_progress";
-        case SimPhase::kSucceeded:
-            return "completed";
-        case SimPhase::kFailed:
-            return "failed";
-    }
-    return "queued";
-}
+constexpr StatusWords kWords = {"queued", "in_progress", "completed", "failed"};
 
 void write_result(json::Writer& w, const SimTask& t) {
     w.key("result");
@@ -56,7 +44,7 @@ std::string task_json(const SimTask& t) {
     w.member("id", t.id);
     w.member("object", "generation.task");
     w.member("model", t.model);
-    w.member("status", status_word(t.phase));
+    w.member("status", status_word(t.phase, kWords));
     w.member("progress", t.progress);
     w.member("created_at", t.created);
     w.key("metadata");
@@ -88,7 +76,7 @@ std::string event_json(const SimTask& t) {
     w.member("client_business_id", t.client_business_id);
     w.member("task_type", "video");
     w.member("model", t.model);
-    w.member("status", status_word(t.phase));
+    w.member("status", status_word(t.phase, kWords));
     w.member("progress", t.progress);
     if (ok) {
         write_result(w, t);
@@ -104,18 +92,6 @@ std::string event_json(const SimTask& t) {
     return w.take();
 }
 
-HttpResponse error(int status, std::string_view code, std::string_view message) {
-    json::Writer w;
-    w.start_object();
-    w.key("error");
-    w.start_object();
-    w.member("code", code);
-    w.member("message", message);
-    w.member("type", "invalid_request_error");
-    w.end_object();
-    w.end_object();
-    return json_answer(status, w.take());
-}
 
 // Signed per attempt: the same event id and body, a fresh timestamp.
 CallbackBuilder signed_callback(std::string secret) {
@@ -140,29 +116,29 @@ CallbackBuilder signed_callback(std::string secret) {
 
 HttpResponse toapis_create(const std::shared_ptr<SimCore>& core, const HttpRequest& request) {
     if (!has_bearer(request)) {
-        return error(401, "unauthorized", "invalid API key");
+        return typed_error(401, "unauthorized", "invalid API key");
     }
     auto body = json::parse(request.body);
     if (!body || !body->IsObject()) {
-        return error(400, "invalid_request", "the body is not a JSON object");
+        return typed_error(400, "invalid_request", "the body is not a JSON object");
     }
     const auto prompt = json::get_string(*body, "prompt");
     if (!prompt || prompt->empty()) {
-        return error(400, "invalid_request", "prompt is required");
+        return typed_error(400, "invalid_request", "prompt is required");
     }
     if (json::find(*body, "image_urls") != nullptr &&
         json::find(*body, "image_with_roles") != nullptr) {
-        return error(
+        return typed_error(
             400, "invalid_request", "image_urls and image_with_roles cannot be used together"
         );
     }
     const std::string& secret = core->options().toapis_webhook_secret;
     const auto callback_url = json::get_string(*body, "callback_url");
     if (callback_url && secret.empty()) {
-        return error(400, "webhook_not_configured", "callbacks are not set up on this API token");
+        return typed_error(400, "webhook_not_configured", "callbacks are not set up on this API token");
     }
     if (has_hook(*prompt, "[sim:reject]")) {
-        return error(422, "content_policy_violation", "the prompt was refused by the simulator");
+        return typed_error(422, "content_policy_violation", "the prompt was refused by the simulator");
     }
     SimTask t;
     t.provider = std::string(kProvider);
@@ -183,7 +159,7 @@ HttpResponse toapis_create(const std::shared_ptr<SimCore>& core, const HttpReque
 
 HttpResponse toapis_query(const SimCore& core, const HttpRequest& request) {
     if (!has_bearer(request)) {
-        return error(401, "unauthorized", "invalid API key");
+        return typed_error(401, "unauthorized", "invalid API key");
     }
     const std::string& id = request.path_params.at(0);
     auto task = core.find(kProvider, id);
@@ -191,7 +167,7 @@ HttpResponse toapis_query(const SimCore& core, const HttpRequest& request) {
         task = core.find_by_business_id(kProvider, id);
     }
     if (!task) {
-        return error(404, "task_not_found", "no such task");
+        return typed_error(404, "task_not_found", "no such task");
     }
     return json_answer(200, task_json(*task));
 }

@@ -330,19 +330,7 @@ net::awaitable<TaskUpdate> AcedataProvider::query(std::string task_id) {
 }
 
 CallbackParse AcedataProvider::parse_callback(std::string_view body) const {
-    CallbackParse out;
-    auto doc = json::parse(body);
-    if (!doc) {
-        return out;
-    }
-    auto task = parse_result(*doc);
-    if (!task) {
-        out.kind = CallbackParse::Kind::kNotTaskPayload;
-        return out;
-    }
-    out.kind = CallbackParse::Kind::kUpdate;
-    out.update = std::move(*task);
-    return out;
+    return read_callback(body, [](const json::Value& doc) { return parse_result(doc); });
 }
 
 std::string AcedataProvider::redact_query_answer(std::string_view body) {

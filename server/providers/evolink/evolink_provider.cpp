@@ -181,19 +181,7 @@ net::awaitable<TaskUpdate> EvolinkProvider::query(std::string task_id) {
 }
 
 CallbackParse EvolinkProvider::parse_callback(std::string_view body) const {
-    CallbackParse out;
-    auto doc = json::parse(body);
-    if (!doc) {
-        return out;
-    }
-    auto task = parse_task(*doc);
-    if (!task) {
-        out.kind = CallbackParse::Kind::kNotTaskPayload;
-        return out;
-    }
-    out.kind = CallbackParse::Kind::kUpdate;
-    out.update = std::move(*task);
-    return out;
+    return read_callback(body, [](const json::Value& doc) { return parse_task(doc); });
 }
 
 }  // namespace seedhook::providers
