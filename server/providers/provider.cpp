@@ -38,6 +38,15 @@ std::optional<JobStatus> parse_status(std::string_view word) {
     return std::nullopt;
 }
 
+std::optional<JobStatus> map_status(std::string_view word, StatusTable table) {
+    for (const auto& [w, s] : table) {
+        if (w == word) {
+            return s;
+        }
+    }
+    return std::nullopt;
+}
+
 bool is_terminal(JobStatus status) {
     return status == JobStatus::kSucceeded || status == JobStatus::kFailed ||
            status == JobStatus::kCancelled || status == JobStatus::kExpired ||

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -30,6 +31,12 @@ enum class JobStatus {
 };
 
 std::string_view to_string(JobStatus status);
+
+/// A provider's status words and what they mean.
+using StatusTable = std::span<const std::pair<std::string_view, JobStatus>>;
+
+/// The meaning of provider status `word` in `table`; nullopt for a word it does not know.
+std::optional<JobStatus> map_status(std::string_view word, StatusTable table);
 std::optional<JobStatus> parse_status(std::string_view word);
 bool is_terminal(JobStatus status);
 

@@ -10,8 +10,7 @@ namespace {
 
 constexpr std::string_view kRedacted = "[redacted]";
 
-std::optional<JobStatus> map_status(std::string_view word) {
-    static constexpr std::array<std::pair<std::string_view, JobStatus>, 6> kMap = {{
+constexpr std::array<std::pair<std::string_view, JobStatus>, 6> kStatuses = {{
         {"queued", JobStatus::kQueued},
         {"running", JobStatus::kRunning},
         {"succeeded", JobStatus::kSucceeded},
@@ -19,12 +18,9 @@ std::optional<JobStatus> map_status(std::string_view word) {
         {"cancelled", JobStatus::kCancelled},
         {"expired", JobStatus::kExpired},
     }};
-    for (const auto& [w, s] : kMap) {
-        if (w == word) {
-            return s;
-        }
-    }
-    return std::nullopt;
+
+std::optional<JobStatus> map_status(std::string_view word) {
+    return providers::map_status(word, kStatuses);
 }
 
 std::string flag_bool(const json::Value& options, std::string_view name) {

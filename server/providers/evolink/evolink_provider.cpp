@@ -59,20 +59,16 @@ std::vector<ModelSpec> make_models() {
     return {fast, pro15, fast20};
 }
 
-std::optional<JobStatus> map_status(std::string_view word) {
-    static constexpr std::array<std::pair<std::string_view, JobStatus>, 5> kMap = {{
+constexpr std::array<std::pair<std::string_view, JobStatus>, 5> kStatuses = {{
         {"pending", JobStatus::kQueued},
         {"processing", JobStatus::kRunning},
         {"completed", JobStatus::kSucceeded},
         {"failed", JobStatus::kFailed},
         {"cancelled", JobStatus::kCancelled},
     }};
-    for (const auto& [w, s] : kMap) {
-        if (w == word) {
-            return s;
-        }
-    }
-    return std::nullopt;
+
+std::optional<JobStatus> map_status(std::string_view word) {
+    return providers::map_status(word, kStatuses);
 }
 
 }  // namespace

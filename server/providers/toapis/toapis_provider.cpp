@@ -32,8 +32,7 @@ std::vector<ModelSpec> make_models() {
     return {m};
 }
 
-std::optional<JobStatus> map_status(std::string_view word) {
-    static constexpr std::array<std::pair<std::string_view, JobStatus>, 6> kMap = {{
+constexpr std::array<std::pair<std::string_view, JobStatus>, 6> kStatuses = {{
         {"queued", JobStatus::kQueued},
         {"submitted", JobStatus::kQueued},
         {"in_progress", JobStatus::kRunning},
@@ -41,12 +40,9 @@ std::optional<JobStatus> map_status(std::string_view word) {
         {"failed", JobStatus::kFailed},
         {"cancelled", JobStatus::kCancelled},
     }};
-    for (const auto& [w, s] : kMap) {
-        if (w == word) {
-            return s;
-        }
-    }
-    return std::nullopt;
+
+std::optional<JobStatus> map_status(std::string_view word) {
+    return providers::map_status(word, kStatuses);
 }
 
 using FieldProblem = std::optional<std::pair<std::string, std::string>>;
