@@ -97,7 +97,8 @@ TEST_F(JobsApi, TerminalCallbackIsConfirmedByTheProvider) {
     Response read;
     ASSERT_TRUE(eventually([&] {
         read = app.client().get("/v1/jobs/" + id);
-        const auto* confirmed = json::find(read.json(), "confirmed");
+        const auto doc = read.json();
+        const auto* confirmed = json::find(doc, "confirmed");
         return confirmed != nullptr && confirmed->IsBool() && confirmed->GetBool();
     }, std::chrono::seconds(5))) << read.body;
     EXPECT_EQ(str(read.json(), "status"), "succeeded");
