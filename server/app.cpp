@@ -15,6 +15,7 @@
 #include "server/handlers/callbacks_handler.hpp"
 #include "server/handlers/health_handler.hpp"
 #include "server/handlers/jobs_handler.hpp"
+#include "server/handlers/metrics_handler.hpp"
 #include "server/http/http_server.hpp"
 #include "server/http/router.hpp"
 #include "server/providers/registry.hpp"
@@ -56,6 +57,7 @@ struct App::Parts {
     net::io_context ioc;
     std::vector<std::thread> threads;
     std::atomic<bool> stopping{false};
+    Metrics metrics;
     tls::CertificatePem certificate;
     std::unique_ptr<storage::Database> db;
     std::unique_ptr<storage::JobStore> store;
@@ -64,6 +66,7 @@ struct App::Parts {
     std::unique_ptr<handlers::JobsHandler> jobs_handler;
     std::unique_ptr<handlers::CallbacksHandler> callbacks_handler;
     std::unique_ptr<handlers::HealthHandler> health_handler;
+    std::unique_ptr<handlers::MetricsHandler> metrics_handler;
     http::Router router;
     std::unique_ptr<http::HttpServer> server;
     std::unique_ptr<net::signal_set> signals;
@@ -77,7 +80,7 @@ struct App::Parts {
             {"evolink", &config.evolink}, {"toapis", &config.toapis}, {"acedata", &config.acedata}};
         for (const auto& [name, pc] : all) {
             tls::ClientTlsOptions tls_options{pc->ca_file, {}};
-            providers::ProviderOptions o{pc->base_url, pc->api_key, std::chrono::milliseconds(pc->timeout_ms), nullptr, pc->webhook_secret};
+            providers::ProviderOptions o{pc->base_url, pc->api_key, std::chrono::milliseconds(pc->timeout_ms), nullptr, pc->webhook_secret, name, &metrics};
             if (sim) {
                 o.base_url = sim->base_url();
                 tls_options = {{}, {sim->certificate_pem()}};
@@ -105,6 +108,8 @@ struct App::Parts {
         router.add("POST", "/v1/callbacks/{provider}/{job_id}", bind(callbacks_handler.get(), &handlers::CallbacksHandler::receive));
         router.add("GET", "/healthz", bind(health_handler.get(), &handlers::HealthHandler::healthz));
         router.add("GET", "/readyz", bind(health_handler.get(), &handlers::HealthHandler::readyz));
+        router.add("GET", "/metrics", bind(metrics_handler.get(), &handlers::MetricsHandler::render));
+        router.set_metrics(&metrics);
     }
 
     std::string callback_secret() {
@@ -174,7 +179,7 @@ App::App(Config config, bool handle_signals) : parts_(std::make_unique<Parts>(st
     p.certificate = load_certificate(c);
     auto server_ctx = std::make_shared<net::ssl::context>(tls::make_server_context(p.certificate));
     p.db = std::make_unique<storage::Database>(storage::DatabaseOptions{c.database_path, c.database_synchronous});
-    p.store = std::make_unique<storage::JobStore>(*p.db);
+    p.store = std::make_unique<storage::JobStore>(*p.db, &p.metrics);
     if (c.simulator_enabled) {
         simulator::SimulatorOptions so;
         // Like the real toapis: signed callbacks once a secret is set up, else none at all.
@@ -188,11 +193,15 @@ App::App(Config config, bool handle_signals) : parts_(std::make_unique<Parts>(st
     jo.public_base_url = c.public_base_url;
     jo.callback_secret = p.callback_secret();
     jo.submit_retry.base = std::chrono::milliseconds(c.submission_retry_base_ms);
+    jo.metrics = &p.metrics;
     jo.polling = {c.polling_enabled, c.polling_grace_ms, c.polling_interval_ms, c.polling_max_interval_ms};
     p.jobs = std::make_unique<services::JobService>(*p.store, providers::make_providers(p.provider_options()), jo);
     p.jobs_handler = std::make_unique<handlers::JobsHandler>(*p.jobs, c.auth_api_tokens);
     p.callbacks_handler = std::make_unique<handlers::CallbacksHandler>(*p.jobs);
     p.health_handler = std::make_unique<handlers::HealthHandler>(*p.jobs, p.stopping);
+    p.metrics_handler = std::make_unique<handlers::MetricsHandler>(*p.jobs, p.metrics, [&p] {
+        return p.server ? p.server->connections() : std::size_t{0};
+    });
     p.add_routes();
     http::ServerOptions so;
     so.address = c.listen_address;

@@ -68,10 +68,10 @@ HttpResponse error_response(int status, std::string_view code, std::string_view 
 }
 
 void Router::add(std::string method, const std::string& pattern, Handler handler) {
-    routes_.push_back({std::move(method), split_path(pattern), std::move(handler)});
+    routes_.push_back({std::move(method), pattern, split_path(pattern), std::move(handler)});
 }
 
-net::awaitable<HttpResponse> Router::dispatch(HttpRequest& request) const {
+net::awaitable<HttpResponse> Router::dispatch(HttpRequest& request, std::string& route_label) const {
     auto target = parse_request_target(request.target);
     if (!target) {
         throw HttpError(400, "bad_target", "the request target is not a valid path");
@@ -83,6 +83,7 @@ net::awaitable<HttpResponse> Router::dispatch(HttpRequest& request) const {
         if (!match(route.segments, target->segments, params)) {
             continue;
         }
+        route_label = route.pattern;
         if (route.method != request.method) {
             allowed += (allowed.empty() ? "" : ", ") + route.method;
             continue;
@@ -112,8 +113,9 @@ net::awaitable<HttpResponse> Router::handle(HttpRequest request) const {
     }
     request.request_id = request_id;
     HttpResponse response;
+    std::string route = "unmatched";
     try {
-        response = co_await dispatch(request);
+        response = co_await dispatch(request, route);
     } catch (const HttpError& e) {
         response = from_error(e);
     } catch (const ServiceError& e) {
@@ -124,6 +126,9 @@ net::awaitable<HttpResponse> Router::handle(HttpRequest request) const {
     }
     response.headers.set("X-Request-Id", request_id);
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+    if (metrics_ != nullptr) {
+        metrics_->observe_request(route, method, response.status, static_cast<double>(micros) / 1e6);
+    }
     log::info(component_, "request", {{"request_id", request_id}, {"method", method}, {"path", path}, {"status", static_cast<std::int64_t>(response.status)}, {"duration_us", static_cast<std::int64_t>(micros)}, {"remote", remote}});
     co_return response;
 }

@@ -10,6 +10,7 @@
 
 #include "common/asio.hpp"
 #include "common/http_message.hpp"
+#include "common/metrics.hpp"
 
 namespace seedhook::http {
 
@@ -24,19 +25,25 @@ public:
     /// Captures arrive in HttpRequest::path_params in order. Register before serving.
     void add(std::string method, const std::string& pattern, Handler handler);
 
+    /// Counts every request into `metrics` (which must outlive the router) from now on.
+    void set_metrics(Metrics* metrics) { metrics_ = metrics; }
+
     /// Routes one request; never throws.
     net::awaitable<HttpResponse> handle(HttpRequest request) const;
 
 private:
     struct Route {
         std::string method;
+        std::string pattern;
         std::vector<std::string> segments;
         Handler handler;
     };
 
-    net::awaitable<HttpResponse> dispatch(HttpRequest& request) const;
+    /// Sets `route` to the matched pattern ("unmatched" when none is).
+    net::awaitable<HttpResponse> dispatch(HttpRequest& request, std::string& route) const;
 
     std::string component_;
+    Metrics* metrics_ = nullptr;
     std::vector<Route> routes_;
 };
 

@@ -73,7 +73,61 @@ std::string provider_message(std::string_view body) {
     return log::redact(std::move(message));
 }
 
+namespace {
+
+std::string_view result_word(ProviderError::Kind kind) {
+    switch (kind) {
+        case ProviderError::Kind::kRejected:
+            return "rejected";
+        case ProviderError::Kind::kUnavailable:
+            return "unavailable";
+        case ProviderError::Kind::kTimeout:
+            return "timeout";
+        case ProviderError::Kind::kBadAnswer:
+            return "bad_answer";
+    }
+    return "unavailable";
+}
+
+net::awaitable<json::Document> exchange_json(
+    const ProviderOptions& options,
+    std::string method,
+    std::string path,
+    std::string body
+);
+
+}  // namespace
+
 net::awaitable<json::Document> call_json(
+    const ProviderOptions& options,
+    std::string_view operation,
+    std::string method,
+    std::string path,
+    std::string body
+) {
+    const auto started = std::chrono::steady_clock::now();
+    std::string_view result = "ok";
+    std::optional<ProviderError> failure;
+    json::Document doc;
+    try {
+        doc = co_await exchange_json(options, std::move(method), std::move(path), std::move(body));
+    } catch (const ProviderError& e) {
+        failure = e;
+        result = result_word(e.kind());
+    }
+    if (options.metrics != nullptr) {
+        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+        options.metrics->observe_provider_call(options.name, operation, result, took.count());
+    }
+    if (failure) {
+        throw *failure;
+    }
+    co_return doc;
+}
+
+namespace {
+
+net::awaitable<json::Document> exchange_json(
     const ProviderOptions& options,
     std::string method,
     std::string path,
@@ -114,5 +168,7 @@ net::awaitable<json::Document> call_json(
     error.retry_after = parse_retry_after(res.headers.get("Retry-After"));
     throw error;
 }
+
+}  // namespace
 
 }  // namespace seedhook::providers

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/json.hpp"
+#include "common/metrics.hpp"
 #include "server/providers/https_client.hpp"
 #include "server/providers/provider.hpp"
 
@@ -21,14 +22,17 @@ struct ProviderOptions {
     std::chrono::milliseconds timeout{30000};
     std::shared_ptr<HttpsClient> client;
     std::string webhook_secret;  ///< for providers that sign their callbacks (toapis)
+    std::string name;            ///< the provider's name, for metrics
+    Metrics* metrics = nullptr;  ///< counts calls when set; must outlive the provider
 };
 
-/// Sends `body` (empty: none) with bearer auth and returns the parsed 2xx answer.
+/// Sends `body` (empty: none) with bearer auth (`operation` names the call in metrics) and returns the parsed 2xx answer.
 /// Throws ProviderError: kRejected for 4xx other than 408/429 (with the provider's status and
 /// message), kUnavailable for 408, 429, 5xx and connection failures, kTimeout when the call
 /// timed out, kBadAnswer for a 2xx that is not JSON.
 net::awaitable<json::Document> call_json(
     const ProviderOptions& options,
+    std::string_view operation,
     std::string method,
     std::string path,
     std::string body

@@ -328,6 +328,9 @@ net::awaitable<CallbackAck> JobService::receive_callback(CallbackInput in) {
         throw ServiceError(Kind::kNotFound, "not_found", "no such job");
     }
     log::info("callbacks", "delivery recorded", {{"job_id", in.job_id}, {"provider", in.provider}, {"outcome", result->delivery.outcome}, {"status", result->job.status}});
+    if (options_.metrics != nullptr) {
+        options_.metrics->count_callback(in.provider, result->delivery.outcome);
+    }
     if (wrong_task) {
         throw ServiceError(Kind::kInvalid, "task_mismatch", "the task id is not this job's", "id");
     }
@@ -336,6 +339,11 @@ net::awaitable<CallbackAck> JobService::receive_callback(CallbackInput in) {
         start_confirmation(provider, *result, executor);
     }
     co_return CallbackAck{outcome, false, std::move(result->job)};
+}
+
+net::awaitable<storage::JobStats> JobService::stats() {
+    auto counts = co_await store_.stats(options_.clock());
+    co_return counts;
 }
 
 net::awaitable<bool> JobService::ready() {

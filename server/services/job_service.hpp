@@ -31,6 +31,7 @@ struct JobServiceOptions {
     std::function<std::int64_t()> clock;  ///< unix ms; default: the system clock
     RetryPolicy submit_retry;
     PollPolicy polling;
+    Metrics* metrics = nullptr;  ///< counts deliveries when set; must outlive the service
     /// Waits before each confirmation query; a non-terminal answer is asked again after the next.
     std::vector<std::chrono::milliseconds> confirm_delays{
         std::chrono::milliseconds(0),
@@ -118,6 +119,9 @@ public:
     /// Queries the provider of every job whose poll is due (at most `batch`, four queries in
     /// flight) and records what changed. Returns how many were queried.
     net::awaitable<std::size_t> poll_due(std::size_t batch);
+
+    /// Jobs by status and the polling backlog, for the metrics endpoint.
+    net::awaitable<storage::JobStats> stats();
 
     /// True when storage accepts writes.
     net::awaitable<bool> ready();

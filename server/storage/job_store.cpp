@@ -1,5 +1,7 @@
 #include "server/storage/job_store.hpp"
 
+#include <chrono>
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
@@ -128,10 +130,37 @@ void insert_delivery(SQLite::Database& db, CallbackRecord& d) {
     d.id = db.getLastInsertRowid();
 }
 
+// Commits `tx`, timing it into `metrics` when there is one.
+void commit(SQLite::Transaction& tx, Metrics* metrics) {
+    const auto started = std::chrono::steady_clock::now();
+    tx.commit();
+    if (metrics != nullptr) {
+        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+        metrics->observe_commit(took.count());
+    }
+}
+
 }  // namespace
 
+net::awaitable<JobStats> JobStore::stats(std::int64_t now_ms) {
+    auto work = [now_ms](SQLite::Database& db) {
+        JobStats out;
+        SQLite::Statement st(db, "SELECT status, count(*) FROM jobs GROUP BY status ORDER BY status");
+        while (st.executeStep()) {
+            out.by_status.emplace_back(st.getColumn(0).getString(), st.getColumn(1).getInt64());
+        }
+        SQLite::Statement due(db, "SELECT count(*) FROM jobs WHERE next_poll_at IS NOT NULL AND next_poll_at <= ?");
+        due.bind(1, now_ms);
+        due.executeStep();
+        out.due_for_poll = due.getColumn(0).getInt64();
+        return out;
+    };
+    auto result = co_await db_.run(std::move(work));
+    co_return result;
+}
+
 net::awaitable<std::optional<JobRecord>> JobStore::insert(JobRecord job) {
-    auto work = [job = std::move(job)](SQLite::Database& db) -> std::optional<JobRecord> {
+    auto work = [job = std::move(job), metrics = metrics_](SQLite::Database& db) -> std::optional<JobRecord> {
         SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
         if (job.idempotency_key) {
             SQLite::Statement existing(db, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE idempotency_key = ?");
@@ -159,7 +188,7 @@ net::awaitable<std::optional<JobRecord>> JobStore::insert(JobRecord job) {
         bind_opt(st, 8, job.request_hash);
         bind_mutable(st, job, 9);
         st.exec();
-        tx.commit();
+        commit(tx, metrics);
         return std::nullopt;
     };
     auto existing = co_await db_.run(std::move(work));
@@ -180,6 +209,7 @@ net::awaitable<std::optional<DeliveryResult>> JobStore::record_delivery(
     DeliveryDecider decide
 ) {
     auto work = [job_id = std::move(job_id),
+                 metrics = metrics_,
                  event_id = std::move(event_id),
                  decide = std::move(decide)](SQLite::Database& db) -> std::optional<DeliveryResult> {
             SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
@@ -198,7 +228,7 @@ net::awaitable<std::optional<DeliveryResult>> JobStore::record_delivery(
             delivery.job_id = job_id;
             insert_delivery(db, delivery);
             update_job(db, *job);
-            tx.commit();
+            commit(tx, metrics);
             return DeliveryResult{std::move(*job), std::move(delivery)};
         };
     auto result = co_await db_.run(std::move(work));
@@ -233,7 +263,7 @@ net::awaitable<std::vector<CallbackRecord>> JobStore::deliveries(std::string job
 }
 
 net::awaitable<std::optional<JobRecord>> JobStore::record_query(std::string job_id, std::int64_t delivery_id, QueryDecider decide) {
-    auto work = [job_id = std::move(job_id), delivery_id, decide = std::move(decide)](SQLite::Database& db) {
+    auto work = [job_id = std::move(job_id), delivery_id, metrics = metrics_, decide = std::move(decide)](SQLite::Database& db) {
         SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
         auto job = find_job(db, job_id);
         if (!job) {
@@ -251,7 +281,7 @@ net::awaitable<std::optional<JobRecord>> JobStore::record_query(std::string job_
             mark.bind(2, job_id);
             mark.exec();
         }
-        tx.commit();
+        commit(tx, metrics);
         return job;
     };
     auto written = co_await db_.run(std::move(work));

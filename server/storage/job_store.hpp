@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/asio.hpp"
+#include "common/metrics.hpp"
 #include "server/storage/database.hpp"
 #include "server/storage/records.hpp"
 
@@ -45,10 +46,16 @@ struct JobFilter {
     std::optional<std::pair<std::int64_t, std::string>> after;
 };
 
+/// Counts for the metrics endpoint.
+struct JobStats {
+    std::vector<std::pair<std::string, std::int64_t>> by_status;
+    std::int64_t due_for_poll = 0;
+};
+
 class JobStore {
 public:
-    /// `db` must outlive the store.
-    explicit JobStore(Database& db) : db_(db) {}
+    /// `db` (and `metrics`, when given) must outlive the store.
+    explicit JobStore(Database& db, Metrics* metrics = nullptr) : db_(db), metrics_(metrics) {}
 
     /// Inserts `job`, unless it carries an idempotency key a stored job already has: then
     /// nothing is written and that job is returned.
@@ -75,11 +82,14 @@ public:
     net::awaitable<std::vector<JobRecord>> list(JobFilter filter);
     /// The stored value of setting `key`, created with `make()` when absent.
     net::awaitable<std::string> setting_or_create(std::string key, std::function<std::string()> make);
+    /// Jobs by status, and how many are due to be polled at `now_ms`.
+    net::awaitable<JobStats> stats(std::int64_t now_ms);
     /// True when a write transaction can start now (readiness).
     net::awaitable<bool> writable();
 
 private:
     Database& db_;
+    Metrics* metrics_;
 };
 
 }  // namespace seedhook::storage

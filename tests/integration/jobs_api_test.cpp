@@ -104,6 +104,29 @@ TEST_F(JobsApi, TerminalCallbackIsConfirmedByTheProvider) {
     EXPECT_EQ(str(read.json(), "status"), "succeeded");
 }
 
+TEST_F(JobsApi, MetricsDescribeRequestsCallbacksJobsAndProviderCalls) {
+    auto created = app.client().post("/v1/jobs", job_body());
+    ASSERT_EQ(created.status, 201);
+    const std::string id = str(created.json(), "id");
+    ASSERT_TRUE(eventually([&] { return str(app.client().get("/v1/jobs/" + id).json(), "status") == "succeeded"; }, std::chrono::seconds(5)));
+    auto r = app.client().request("GET", "/metrics");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_TRUE(r.headers.get("Content-Type").starts_with("text/plain; version=0.0.4"));
+    for (const std::string line : {
+             R"(seedhook_http_requests_total{route="/v1/jobs",method="POST",status="201"} 1)",
+             R"(seedhook_callbacks_total{provider="evolink",outcome="applied"} 1)",
+             R"(seedhook_jobs{status="succeeded"} 1)",
+             R"(seedhook_jobs{status="queued"} 0)",
+             R"(seedhook_provider_calls_total{provider="evolink",operation="submit",result="ok"} 1)",
+             "seedhook_polling_backlog 0",
+             "# TYPE seedhook_storage_commit_duration_seconds histogram"}) {
+        EXPECT_NE(r.body.find("\n" + line + "\n"), std::string::npos) << line << "\n" << r.body;
+    }
+    // Job ids never become label values (a route pattern is counted instead).
+    EXPECT_EQ(r.body.find(id), std::string::npos);
+    EXPECT_NE(r.body.find(R"(route="/v1/jobs/{id}")"), std::string::npos);
+}
+
 /// A provider peer whose create-task answers follow a script (then succeed).
 struct ScriptedProvider {
     explicit ScriptedProvider(std::vector<int> statuses) : script(std::move(statuses)) {

@@ -72,7 +72,9 @@ protected:
             "sim-key",
             std::chrono::seconds(5),
             std::make_shared<providers::HttpsClient>(ioc_.get_executor(), ctx),
-            std::move(webhook_secret)};
+            std::move(webhook_secret),
+            "",
+            nullptr};
     }
 
     std::string callback_url(const std::string& job_id) const {

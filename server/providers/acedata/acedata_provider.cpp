@@ -284,7 +284,7 @@ std::optional<TaskUpdate> AcedataProvider::parse_query_answer(const json::Value&
 }
 
 net::awaitable<TaskUpdate> AcedataProvider::submit(SubmitRequest request) {
-    auto doc = co_await call_json(options_, "POST", "/seedance/videos", create_body(request));
+    auto doc = co_await call_json(options_, "submit", "POST", "/seedance/videos", create_body(request));
     if (json::get_bool(doc, "success") == false) {
         throw ProviderError(
             ProviderError::Kind::kRejected, provider_message(json::to_string(doc)), 200
@@ -313,7 +313,7 @@ net::awaitable<TaskUpdate> AcedataProvider::query(std::string task_id) {
     w.member("id", task_id);
     w.member("action", "retrieve");
     w.end_object();
-    auto doc = co_await call_json(options_, "POST", "/seedance/tasks", w.take());
+    auto doc = co_await call_json(options_, "query", "POST", "/seedance/tasks", w.take());
     auto task = parse_query_answer(doc);
     if (!task) {
         throw ProviderError(

@@ -158,7 +158,7 @@ std::optional<TaskUpdate> EvolinkProvider::parse_task(const json::Value& task) {
 }
 
 net::awaitable<TaskUpdate> EvolinkProvider::submit(SubmitRequest request) {
-    auto doc = co_await call_json(options_, "POST", "/v1/videos/generations", create_body(request));
+    auto doc = co_await call_json(options_, "submit", "POST", "/v1/videos/generations", create_body(request));
     auto task = parse_task(doc);
     if (!task) {
         throw ProviderError(ProviderError::Kind::kBadAnswer, "the create answer has no task id and status");
@@ -167,7 +167,7 @@ net::awaitable<TaskUpdate> EvolinkProvider::submit(SubmitRequest request) {
 }
 
 net::awaitable<TaskUpdate> EvolinkProvider::query(std::string task_id) {
-    auto doc = co_await call_json(options_, "GET", "/v1/tasks/" + task_id, {});
+    auto doc = co_await call_json(options_, "query", "GET", "/v1/tasks/" + task_id, {});
     auto task = parse_task(doc);
     if (!task) {
         throw ProviderError(ProviderError::Kind::kBadAnswer, "the query answer has no task id and status");

@@ -242,7 +242,7 @@ net::awaitable<TaskUpdate> ToapisProvider::submit(SubmitRequest request) {
     // ours to know that they are.
     const bool with_callback = !options_.webhook_secret.empty();
     auto doc = co_await call_json(
-        options_, "POST", "/v1/videos/generations", create_body(request, with_callback)
+        options_, "submit", "POST", "/v1/videos/generations", create_body(request, with_callback)
     );
     auto task = parse_task(doc);
     if (!task) {
@@ -255,7 +255,7 @@ net::awaitable<TaskUpdate> ToapisProvider::submit(SubmitRequest request) {
 
 net::awaitable<TaskUpdate> ToapisProvider::query(std::string task_id) {
     auto doc = co_await call_json(
-        options_, "GET", "/v1/videos/generations/" + encode_query_value(task_id), {}
+        options_, "query", "GET", "/v1/videos/generations/" + encode_query_value(task_id), {}
     );
     auto task = parse_task(doc);
     if (!task) {

@@ -1,0 +1,49 @@
+#include "common/metrics.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using seedhook::Metrics;
+
+bool has_line(const std::string& text, const std::string& line) {
+    return text.find("\n" + line + "\n") != std::string::npos || text.starts_with(line + "\n");
+}
+
+TEST(Metrics, CountersCarryTheirLabelsAndHelp) {
+    Metrics m;
+    m.count_callback("evolink", "applied");
+    m.count_callback("evolink", "applied");
+    m.count_callback("toapis", "duplicate");
+    const std::string text = m.render({});
+    EXPECT_TRUE(has_line(text, "# TYPE seedhook_callbacks_total counter")) << text;
+    EXPECT_TRUE(has_line(text, R"(seedhook_callbacks_total{provider="evolink",outcome="applied"} 2)")) << text;
+    EXPECT_TRUE(has_line(text, R"(seedhook_callbacks_total{provider="toapis",outcome="duplicate"} 1)")) << text;
+}
+
+TEST(Metrics, HistogramBucketsAreCumulativeWithSumAndCount) {
+    Metrics m;
+    m.observe_commit(0.0002);
+    m.observe_commit(0.003);
+    m.observe_commit(7.0);
+    const std::string text = m.render({});
+    EXPECT_TRUE(has_line(text, "# TYPE seedhook_storage_commit_duration_seconds histogram")) << text;
+    EXPECT_TRUE(has_line(text, R"(seedhook_storage_commit_duration_seconds_bucket{le="0.00050000000000000001"} 1)")) << text;
+    EXPECT_TRUE(has_line(text, R"(seedhook_storage_commit_duration_seconds_bucket{le="0.0050000000000000001"} 2)")) << text;
+    EXPECT_TRUE(has_line(text, R"(seedhook_storage_commit_duration_seconds_bucket{le="5"} 2)")) << text;
+    EXPECT_TRUE(has_line(text, R"(seedhook_storage_commit_duration_seconds_bucket{le="+Inf"} 3)")) << text;
+    EXPECT_TRUE(has_line(text, "seedhook_storage_commit_duration_seconds_count 3")) << text;
+}
+
+TEST(Metrics, LabelValuesAreEscaped) {
+    EXPECT_EQ(Metrics::label("route", "a\"b\\c\nd"), R"(route="a\"b\\c\nd")");
+}
+
+TEST(Metrics, GaugesAreRenderedAfterTheRecordedFamilies) {
+    Metrics m;
+    const std::string text = m.render({{"seedhook_open_connections", "Open HTTPS connections.", {{"", 3}}}});
+    EXPECT_TRUE(has_line(text, "# TYPE seedhook_open_connections gauge")) << text;
+    EXPECT_TRUE(has_line(text, "seedhook_open_connections 3")) << text;
+}
+
+}  // namespace
