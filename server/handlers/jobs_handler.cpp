@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "common/crypto.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "server/handlers/job_json.hpp"
@@ -89,6 +90,35 @@ void read_objects(const json::Value& body, services::JobInput& in) {
     }
 }
 
+// True when an If-None-Match header value ("*", or a list of entity tags) matches `etag`.
+bool if_none_match(std::string_view header, std::string_view etag) {
+    if (header.empty()) {
+        return false;
+    }
+    std::size_t start = 0;
+    while (start <= header.size()) {
+        const auto comma = header.find(',', start);
+        auto item = header.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+        while (!item.empty() && item.front() == ' ') {
+            item.remove_prefix(1);
+        }
+        while (!item.empty() && item.back() == ' ') {
+            item.remove_suffix(1);
+        }
+        if (item.starts_with("W/")) {
+            item.remove_prefix(2);  // weak comparison, as RFC 9110 asks for If-None-Match
+        }
+        if (item == "*" || item == etag) {
+            return true;
+        }
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        start = comma + 1;
+    }
+    return false;
+}
+
 }  // namespace
 
 services::JobInput parse_job_input(std::string_view text) {
@@ -156,7 +186,15 @@ net::awaitable<HttpResponse> JobsHandler::list(HttpRequest request) {
 net::awaitable<HttpResponse> JobsHandler::get(HttpRequest request) {
     require_bearer(request, api_tokens_);
     auto job = co_await jobs_.get(request.path_params.at(0));
-    co_return json_response(200, job_json(job));
+    auto response = json_response(200, job_json(job));
+    // A strong validator of exactly what is served, so pollers can ask "has it changed?".
+    const std::string etag = "\"" + crypto::hex(crypto::as_view(crypto::sha256(response.body))).substr(0, 32) + "\"";
+    if (if_none_match(request.headers.get("If-None-Match"), etag)) {
+        response.status = 304;
+        response.body.clear();
+    }
+    response.headers.set("ETag", etag);
+    co_return response;
 }
 
 net::awaitable<HttpResponse> JobsHandler::callbacks(HttpRequest request) {

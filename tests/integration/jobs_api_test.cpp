@@ -127,6 +127,30 @@ TEST_F(JobsApi, MetricsDescribeRequestsCallbacksJobsAndProviderCalls) {
     EXPECT_NE(r.body.find(R"(route="/v1/jobs/{id}")"), std::string::npos);
 }
 
+TEST(JobReads, CarryAnETagAndAnswer304WhileNothingChanged) {
+    TempDir dir;
+    Config c = base_config(dir, free_port());
+    c.simulator_complete_after_ms = 1500;  // time to read the job before it changes
+    RunningApp app(c);
+    auto created = app.client().post("/v1/jobs", job_body("a cat"));
+    ASSERT_EQ(created.status, 201);
+    const std::string path = "/v1/jobs/" + str(created.json(), "id");
+    const auto auth = std::make_pair(std::string("Authorization"), std::string("Bearer ") + kToken);
+    auto first = app.client().get(path);
+    const std::string etag(first.headers.get("ETag"));
+    ASSERT_EQ(etag.size(), 34U) << etag;
+    auto unchanged = app.client().request("GET", path, {}, {auth, {"If-None-Match", etag}});
+    EXPECT_EQ(unchanged.status, 304);
+    EXPECT_TRUE(unchanged.body.empty());
+    EXPECT_EQ(unchanged.headers.get("ETag"), etag);
+    EXPECT_EQ(app.client().request("GET", path, {}, {auth, {"If-None-Match", "\"other\", W/" + etag}}).status, 304);
+    EXPECT_EQ(app.client().request("GET", path, {}, {auth, {"If-None-Match", "\"other\""}}).status, 200);
+    // Once the job changes (the simulated provider calls back), the old tag no longer matches.
+    EXPECT_TRUE(eventually([&] {
+        return app.client().request("GET", path, {}, {auth, {"If-None-Match", etag}}).status == 200;
+    }, std::chrono::seconds(5)));
+}
+
 /// A provider peer whose create-task answers follow a script (then succeed).
 struct ScriptedProvider {
     explicit ScriptedProvider(std::vector<int> statuses) : script(std::move(statuses)) {
