@@ -41,8 +41,8 @@ std::string Metrics::label(std::string_view key, std::string_view value) {
 }
 
 void Metrics::Histogram::observe(double seconds) {
-    for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-        if (seconds <= kBuckets[i]) {
+    for (std::size_t i = 0; i < bounds->size(); ++i) {
+        if (seconds <= (*bounds)[i]) {
             ++counts[i];
             break;
         }
@@ -60,13 +60,15 @@ void Metrics::add(std::string_view name, std::string_view help, const std::strin
     ++it->second.counters[labels];
 }
 
-void Metrics::observe(std::string_view name, std::string_view help, const std::string& labels, double seconds) {
+void Metrics::observe(std::string_view name, std::string_view help, const std::string& labels, double value, const Buckets& bounds) {
     const std::lock_guard lock(mutex_);
     auto [it, inserted] = families_.try_emplace(std::string(name));
     if (inserted) {
         it->second.help = help;
     }
-    it->second.histograms[labels].observe(seconds);
+    auto& h = it->second.histograms[labels];
+    h.bounds = &bounds;
+    h.observe(value);
 }
 
 void Metrics::observe_request(std::string_view route, std::string_view method, int status, double seconds) {
@@ -85,8 +87,9 @@ void Metrics::observe_provider_call(std::string_view provider, std::string_view 
     observe("seedhook_provider_call_duration_seconds", "Time a provider API call took.", who, seconds);
 }
 
-void Metrics::observe_commit(double seconds) {
+void Metrics::observe_commit(double seconds, std::size_t writes) {
     observe("seedhook_storage_commit_duration_seconds", "Time to commit a write transaction (synchronous as configured).", "", seconds);
+    observe("seedhook_storage_commit_writes", "Writes (deliveries, jobs, query answers) carried by one group commit.", "", static_cast<double>(writes), kSizes);
 }
 
 std::string Metrics::render(const std::vector<Gauge>& gauges) const {
@@ -101,9 +104,9 @@ std::string Metrics::render(const std::vector<Gauge>& gauges) const {
         }
         for (const auto& [labels, h] : family.histograms) {
             std::uint64_t cumulative = 0;
-            for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+            for (std::size_t i = 0; i < h.bounds->size(); ++i) {
                 cumulative += h.counts[i];
-                out += name + "_bucket" + with_label(labels, label("le", number(kBuckets[i]))) + " " + std::to_string(cumulative) + "\n";
+                out += name + "_bucket" + with_label(labels, label("le", number((*h.bounds)[i]))) + " " + std::to_string(cumulative) + "\n";
             }
             out += name + "_bucket" + with_label(labels, "le=\"+Inf\"") + " " + std::to_string(h.count) + "\n";
             out += name + "_sum" + braces(labels) + " " + number(h.sum) + "\n";

@@ -24,7 +24,7 @@ public:
     /// One call to a provider's API (`operation`: submit, query) and how it ended.
     void observe_provider_call(std::string_view provider, std::string_view operation, std::string_view result, double seconds);
     /// One committed write transaction and how many deliveries or jobs it carried.
-    void observe_commit(double seconds);
+    void observe_commit(double seconds, std::size_t writes);
 
     /// A gauge value to render with the metrics (set at scrape time).
     struct Gauge {
@@ -40,10 +40,13 @@ public:
     static std::string label(std::string_view key, std::string_view value);
 
 private:
-    static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
+    using Buckets = std::array<double, 12>;
+    static constexpr Buckets kSeconds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
+    static constexpr Buckets kSizes = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
 
     struct Histogram {
-        std::array<std::uint64_t, kBuckets.size()> counts{};  ///< not cumulative
+        const Buckets* bounds = &kSeconds;
+        std::array<std::uint64_t, Buckets{}.size()> counts{};  ///< not cumulative
         std::uint64_t count = 0;
         double sum = 0;
 
@@ -57,7 +60,7 @@ private:
     };
 
     void add(std::string_view name, std::string_view help, const std::string& labels);
-    void observe(std::string_view name, std::string_view help, const std::string& labels, double seconds);
+    void observe(std::string_view name, std::string_view help, const std::string& labels, double value, const Buckets& bounds = kSeconds);
 
     mutable std::mutex mutex_;
     std::map<std::string, Family, std::less<>> families_;

@@ -178,8 +178,12 @@ App::App(Config config, bool handle_signals) : parts_(std::make_unique<Parts>(st
     register_secrets(c);
     p.certificate = load_certificate(c);
     auto server_ctx = std::make_shared<net::ssl::context>(tls::make_server_context(p.certificate));
-    p.db = std::make_unique<storage::Database>(storage::DatabaseOptions{c.database_path, c.database_synchronous});
-    p.store = std::make_unique<storage::JobStore>(*p.db, &p.metrics);
+    storage::DatabaseOptions dbo;
+    dbo.path = c.database_path;
+    dbo.synchronous = c.database_synchronous;
+    dbo.metrics = &p.metrics;
+    p.db = std::make_unique<storage::Database>(dbo);
+    p.store = std::make_unique<storage::JobStore>(*p.db);
     if (c.simulator_enabled) {
         simulator::SimulatorOptions so;
         // Like the real toapis: signed callbacks once a secret is set up, else none at all.

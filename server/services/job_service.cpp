@@ -6,6 +6,7 @@
 #include "common/crypto.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "common/metrics.hpp"
 #include "common/time.hpp"
 
 #include <boost/asio/this_coro.hpp>

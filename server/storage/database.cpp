@@ -1,11 +1,19 @@
 #include "server/storage/database.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <iterator>
 #include <filesystem>
+#include <map>
 
+#include <boost/asio/post.hpp>
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
 
 #include "common/log.hpp"
+#include "common/metrics.hpp"
 #include "server/storage/migrations.hpp"
 
 namespace seedhook::storage {
@@ -39,28 +47,63 @@ int migrate(SQLite::Database& db) {
     return version;
 }
 
+std::unique_ptr<SQLite::Database> open_connection(const std::string& path, bool read_only) {
+    const int flags = read_only ? SQLite::OPEN_READONLY : (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    auto db = std::make_unique<SQLite::Database>(path, flags | SQLite::OPEN_NOMUTEX);
+    db->setBusyTimeout(kBusyTimeoutMs);
+    return db;
+}
+
+bool in_transaction(SQLite::Database& db) { return sqlite3_get_autocommit(db.getHandle()) == 0; }
+
 }  // namespace
 
-Database::Database(const DatabaseOptions& options) {
+struct Connection::Cache {
+    std::map<std::string, std::unique_ptr<SQLite::Statement>, std::less<>> statements;
+};
+
+Connection::Connection(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)), cache_(std::make_unique<Cache>()) {}
+
+// Statements first: they must be finalised before their connection closes.
+Connection::~Connection() { cache_.reset(); }
+
+Connection::Lease::~Lease() {
+    st_->tryReset();
+    st_->clearBindings();
+}
+
+Connection::Lease Connection::prepare(const std::string& sql) {
+    auto it = cache_->statements.find(sql);
+    if (it == cache_->statements.end()) {
+        it = cache_->statements.emplace(sql, std::make_unique<SQLite::Statement>(*db_, sql)).first;
+    }
+    return Lease(*it->second);
+}
+
+Database::Database(const DatabaseOptions& options)
+    : options_(options), readers_pool_(std::max<std::size_t>(1, options.readers)) {
     try {
         const auto parent = std::filesystem::path(options.path).parent_path();
         if (!parent.empty()) {
             std::filesystem::create_directories(parent);
         }
-        db_ = std::make_unique<SQLite::Database>(
-            options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX
-        );
-        db_->setBusyTimeout(kBusyTimeoutMs);
-        const std::string mode = db_->execAndGet("PRAGMA journal_mode = WAL").getString();
+        auto db = open_connection(options.path, false);
+        const std::string mode = db->execAndGet("PRAGMA journal_mode = WAL").getString();
         if (mode != "wal") {
             throw StorageError("cannot switch to WAL mode (got " + mode + ")");
         }
-        db_->exec("PRAGMA synchronous = " + options.synchronous);
-        db_->exec("PRAGMA foreign_keys = ON");
-        schema_version_ = migrate(*db_);
-    } catch (const StorageError& e) {
-        throw StorageError("database " + options.path + ": " + e.what());
+        db->exec("PRAGMA synchronous = " + options.synchronous);
+        db->exec("PRAGMA foreign_keys = ON");
+        schema_version_ = migrate(*db);
+        writer_ = std::make_unique<Connection>(std::move(db));
+        for (std::size_t i = 0; i < std::max<std::size_t>(1, options.readers); ++i) {
+            idle_readers_.push_back(std::make_unique<Connection>(open_connection(options.path, true)));
+        }
     } catch (const std::exception& e) {
+        idle_readers_.clear();
+        writer_.reset();
+        readers_pool_.join();
+        writer_pool_.join();
         throw StorageError("database " + options.path + ": " + e.what());
     }
 }
@@ -68,16 +111,172 @@ Database::Database(const DatabaseOptions& options) {
 Database::~Database() { close(); }
 
 void Database::close() {
-    pool_.join();
-    if (db_) {
-        db_.reset();
+    writer_pool_.join();  // the queued writes drain first
+    readers_pool_.join();
+    closed_ = true;
+    if (writer_) {
+        idle_readers_.clear();
+        writer_.reset();
         log::info("storage", "database closed");
     }
 }
 
-void Database::check_open() const {
-    if (!db_) {
+Connection& Database::writer() {
+    if (!writer_) {
         throw StorageError("the database is closed");
+    }
+    return *writer_;
+}
+
+Database::Borrowed::Borrowed(Database& d) : owner(d) {
+    const std::lock_guard lock(d.readers_mutex_);
+    if (!d.writer_ || d.idle_readers_.empty()) {
+        throw StorageError("the database is closed");
+    }
+    connection = std::move(d.idle_readers_.back());
+    d.idle_readers_.pop_back();
+}
+
+Database::Borrowed::~Borrowed() {
+    const std::lock_guard lock(owner.readers_mutex_);
+    owner.idle_readers_.push_back(std::move(connection));
+}
+
+net::awaitable<void> Database::submit_write(std::function<void(Connection&)> apply) {
+    const auto caller = co_await net::this_coro::executor;
+    auto initiate = [this, &apply, &caller](auto handler) {
+        // Boost 1.81's any_completion_handler recurses when moved from an lvalue: the handler
+        // is shared instead, which std::function can hold.
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        PendingWrite op;
+        op.apply = std::move(apply);
+        op.complete = [shared, ex = net::prefer(caller, net::execution::outstanding_work.tracked)](std::exception_ptr e) {
+            net::post(ex, [shared, e] { std::move(*shared)(e); });
+        };
+        enqueue(std::move(op));
+    };
+    auto wait = net::async_initiate<decltype(net::use_awaitable), void(std::exception_ptr)>(std::move(initiate), net::use_awaitable);
+    co_await std::move(wait);
+}
+
+void Database::enqueue(PendingWrite op) {
+    if (closed_) {
+        op.complete(std::make_exception_ptr(StorageError("the database is closed")));
+        return;
+    }
+    bool post = false;
+    {
+        const std::lock_guard lock(queue_mutex_);
+        queue_.push_back(std::move(op));
+        post = !drain_posted_;
+        drain_posted_ = true;
+    }
+    if (post) {
+        net::post(writer_pool_, [this] { drain(); });
+    }
+}
+
+// Takes what was queued while the previous batch committed: under load, batches grow by
+// themselves to the number of concurrent writers; an idle service commits each write alone.
+void Database::drain() {
+    std::vector<PendingWrite> batch;
+    {
+        const std::lock_guard lock(queue_mutex_);
+        const std::size_t n = std::min(queue_.size(), std::max<std::size_t>(1, options_.max_batch));
+        batch.reserve(n);
+        std::move(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n), std::back_inserter(batch));
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+        drain_posted_ = !queue_.empty();
+    }
+    if (drain_posted_) {
+        // More than one batch was waiting: the rest goes next, after this one.
+        net::post(writer_pool_, [this] { drain(); });
+    }
+    commit_batch(batch);
+    for (auto& op : batch) {
+        op.complete(op.error);
+    }
+}
+
+void Database::commit_batch(std::vector<PendingWrite>& batch) {
+    const auto fail_all = [&batch](const std::exception_ptr& error) {
+        for (auto& op : batch) {
+            if (!op.error) {
+                op.error = error;
+            }
+        }
+    };
+    if (!writer_) {
+        fail_all(std::make_exception_ptr(StorageError("the database is closed")));
+        return;
+    }
+    Connection& c = *writer_;
+    SQLite::Database& db = c.db();
+    try {
+        db.exec("BEGIN IMMEDIATE");
+    } catch (const std::exception& e) {
+        fail_all(std::make_exception_ptr(StorageError(e.what())));
+        return;
+    }
+    std::size_t applied = 0;
+    for (auto& op : batch) {
+        try {
+            c.prepare("SAVEPOINT write")->exec();
+            try {
+                op.apply(c);
+                ++applied;
+            } catch (...) {
+                op.error = std::current_exception();
+                c.prepare("ROLLBACK TO write")->exec();
+            }
+            c.prepare("RELEASE write")->exec();
+        } catch (const std::exception& e) {
+            // The savepoint machinery itself failed: the transaction is in doubt, so nothing
+            // of this batch is committed.
+            if (!op.error) {
+                op.error = std::make_exception_ptr(StorageError(e.what()));
+            }
+            applied = 0;
+            break;
+        }
+        if (op.error) {
+            try {
+                std::rethrow_exception(op.error);
+            } catch (const std::exception& e) {
+                if (dynamic_cast<const SQLite::Exception*>(&e) != nullptr) {
+                    op.error = std::make_exception_ptr(StorageError(e.what()));
+                }
+            } catch (...) {
+            }
+        }
+    }
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        if (applied == 0 && in_transaction(db)) {
+            db.exec("ROLLBACK");
+            fail_all(std::make_exception_ptr(StorageError("the write transaction was abandoned")));
+            return;
+        }
+        db.exec("COMMIT");
+    } catch (const std::exception& e) {
+        const std::string why = e.what();
+        if (in_transaction(db)) {
+            try {
+                db.exec("ROLLBACK");
+            } catch (const std::exception&) {
+                // The connection rolls back by itself when the statement failed hard.
+            }
+        }
+        for (auto& op : batch) {
+            if (!op.error) {
+                op.error = std::make_exception_ptr(StorageError("commit failed: " + why));
+            }
+        }
+        return;
+    }
+    if (options_.metrics != nullptr) {
+        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+        options_.metrics->observe_commit(took.count(), applied);
     }
 }
 

@@ -81,6 +81,8 @@ void bind_mutable(SQLite::Statement& st, const JobRecord& j, int first) {
     bind_opt(st, i++, j.poll_interval_ms);
 }
 
+std::string job_select(const char* where) { return std::string("SELECT ") + kJobColumns + " FROM jobs " + where; }
+
 std::vector<JobRecord> read_jobs(SQLite::Statement& st) {
     std::vector<JobRecord> out;
     while (st.executeStep()) {
@@ -89,117 +91,102 @@ std::vector<JobRecord> read_jobs(SQLite::Statement& st) {
     return out;
 }
 
-std::optional<JobRecord> find_job(SQLite::Database& db, const std::string& id) {
-    SQLite::Statement st(db, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?");
-    st.bind(1, id);
-    if (!st.executeStep()) {
+std::optional<JobRecord> find_job(Connection& c, const std::string& id) {
+    static const std::string sql = job_select("WHERE id = ?");
+    auto st = c.prepare(sql);
+    st->bind(1, id);
+    if (!st->executeStep()) {
         return std::nullopt;
     }
-    return read_job(st);
+    return read_job(*st);
 }
 
-void update_job(SQLite::Database& db, const JobRecord& j) {
-    SQLite::Statement st(
-        db,
+void update_job(Connection& c, const JobRecord& j) {
+    auto st = c.prepare(
         "UPDATE jobs SET provider_task_id = ?, status = ?, provider_status = ?, progress = ?, "
         "video_url = ?, video_url_expires_at = ?, last_frame_url = ?, error_code = ?, "
         "error_message = ?, confirmed = ?, updated_at = ?, completed_at = ?, "
         "callbacks_received = ?, next_poll_at = ?, poll_interval_ms = ? WHERE id = ?"
     );
-    bind_mutable(st, j, 1);
-    st.bind(16, j.id);
-    if (st.exec() != 1) {
+    bind_mutable(*st, j, 1);
+    st->bind(16, j.id);
+    if (st->exec() != 1) {
         throw StorageError("job " + j.id + " vanished during an update");
     }
 }
 
-void insert_delivery(SQLite::Database& db, CallbackRecord& d) {
-    SQLite::Statement st(
-        db,
+void insert_delivery(Connection& c, CallbackRecord& d) {
+    auto st = c.prepare(
         "INSERT INTO callbacks (job_id, received_at, source, outcome, provider_status, "
         "event_id, body) VALUES (?, ?, ?, ?, ?, ?, ?)"
     );
-    st.bind(1, d.job_id);
-    st.bind(2, d.received_at);
-    st.bind(3, d.source);
-    st.bind(4, d.outcome);
-    bind_opt(st, 5, d.provider_status);
-    bind_opt(st, 6, d.event_id);
-    st.bind(7, d.body);
-    st.exec();
-    d.id = db.getLastInsertRowid();
-}
-
-// Commits `tx`, timing it into `metrics` when there is one.
-void commit(SQLite::Transaction& tx, Metrics* metrics) {
-    const auto started = std::chrono::steady_clock::now();
-    tx.commit();
-    if (metrics != nullptr) {
-        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-        metrics->observe_commit(took.count());
-    }
+    st->bind(1, d.job_id);
+    st->bind(2, d.received_at);
+    st->bind(3, d.source);
+    st->bind(4, d.outcome);
+    bind_opt(*st, 5, d.provider_status);
+    bind_opt(*st, 6, d.event_id);
+    st->bind(7, d.body);
+    st->exec();
+    d.id = c.db().getLastInsertRowid();
 }
 
 }  // namespace
 
 net::awaitable<JobStats> JobStore::stats(std::int64_t now_ms) {
-    auto work = [now_ms](SQLite::Database& db) {
+    auto work = [now_ms](Connection& c) {
         JobStats out;
-        SQLite::Statement st(db, "SELECT status, count(*) FROM jobs GROUP BY status ORDER BY status");
-        while (st.executeStep()) {
-            out.by_status.emplace_back(st.getColumn(0).getString(), st.getColumn(1).getInt64());
+        auto st = c.prepare("SELECT status, count(*) FROM jobs GROUP BY status ORDER BY status");
+        while (st->executeStep()) {
+            out.by_status.emplace_back(st->getColumn(0).getString(), st->getColumn(1).getInt64());
         }
-        SQLite::Statement due(db, "SELECT count(*) FROM jobs WHERE next_poll_at IS NOT NULL AND next_poll_at <= ?");
-        due.bind(1, now_ms);
-        due.executeStep();
-        out.due_for_poll = due.getColumn(0).getInt64();
+        auto due = c.prepare("SELECT count(*) FROM jobs WHERE next_poll_at IS NOT NULL AND next_poll_at <= ?");
+        due->bind(1, now_ms);
+        due->executeStep();
+        out.due_for_poll = due->getColumn(0).getInt64();
         return out;
     };
-    auto result = co_await db_.run(std::move(work));
+    auto result = co_await db_.read(std::move(work));
     co_return result;
 }
 
 net::awaitable<std::optional<JobRecord>> JobStore::insert(JobRecord job) {
-    auto work = [job = std::move(job), metrics = metrics_](SQLite::Database& db) -> std::optional<JobRecord> {
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    auto work = [&job](Connection& c) -> std::optional<JobRecord> {
         if (job.idempotency_key) {
-            SQLite::Statement existing(db, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE idempotency_key = ?");
-            existing.bind(1, *job.idempotency_key);
-            if (existing.executeStep()) {
-                return read_job(existing);
+            static const std::string sql = job_select("WHERE idempotency_key = ?");
+            auto existing = c.prepare(sql);
+            existing->bind(1, *job.idempotency_key);
+            if (existing->executeStep()) {
+                return read_job(*existing);
             }
         }
-        SQLite::Statement st(
-            db,
+        auto st = c.prepare(
             std::string("INSERT INTO jobs (id, provider, model, request_json, metadata_json, "
                         "created_at, idempotency_key, request_hash, ") +
-                "provider_task_id, status, provider_status, progress, video_url, "
-                "video_url_expires_at, last_frame_url, error_code, error_message, confirmed, "
-                "updated_at, completed_at, callbacks_received, next_poll_at, poll_interval_ms) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "provider_task_id, status, provider_status, progress, video_url, "
+            "video_url_expires_at, last_frame_url, error_code, error_message, confirmed, "
+            "updated_at, completed_at, callbacks_received, next_poll_at, poll_interval_ms) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
-        st.bind(1, job.id);
-        st.bind(2, job.provider);
-        st.bind(3, job.model);
-        st.bind(4, job.request_json);
-        st.bind(5, job.metadata_json);
-        st.bind(6, job.created_at);
-        bind_opt(st, 7, job.idempotency_key);
-        bind_opt(st, 8, job.request_hash);
-        bind_mutable(st, job, 9);
-        st.exec();
-        commit(tx, metrics);
+        st->bind(1, job.id);
+        st->bind(2, job.provider);
+        st->bind(3, job.model);
+        st->bind(4, job.request_json);
+        st->bind(5, job.metadata_json);
+        st->bind(6, job.created_at);
+        bind_opt(*st, 7, job.idempotency_key);
+        bind_opt(*st, 8, job.request_hash);
+        bind_mutable(*st, job, 9);
+        st->exec();
         return std::nullopt;
     };
-    auto existing = co_await db_.run(std::move(work));
+    auto existing = co_await db_.write(std::move(work));
     co_return existing;
 }
 
 net::awaitable<std::optional<JobRecord>> JobStore::find(std::string id) {
-    auto work = [id = std::move(id)](SQLite::Database& db) {
-        return find_job(db, id);
-    };
-    auto result = co_await db_.run(std::move(work));
+    auto work = [&id](Connection& c) { return find_job(c, id); };
+    auto result = co_await db_.read(std::move(work));
     co_return result;
 }
 
@@ -208,113 +195,103 @@ net::awaitable<std::optional<DeliveryResult>> JobStore::record_delivery(
     std::optional<std::string> event_id,
     DeliveryDecider decide
 ) {
-    auto work = [job_id = std::move(job_id),
-                 metrics = metrics_,
-                 event_id = std::move(event_id),
-                 decide = std::move(decide)](SQLite::Database& db) -> std::optional<DeliveryResult> {
-            SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-            auto job = find_job(db, job_id);
-            if (!job) {
-                return std::nullopt;
-            }
-            bool event_seen = false;
-            if (event_id) {
-                SQLite::Statement seen(db, "SELECT 1 FROM callbacks WHERE job_id = ? AND event_id = ? LIMIT 1");
-                seen.bind(1, job_id);
-                seen.bind(2, *event_id);
-                event_seen = seen.executeStep();
-            }
-            CallbackRecord delivery = decide(*job, event_seen);
-            delivery.job_id = job_id;
-            insert_delivery(db, delivery);
-            update_job(db, *job);
-            commit(tx, metrics);
-            return DeliveryResult{std::move(*job), std::move(delivery)};
-        };
-    auto result = co_await db_.run(std::move(work));
+    auto work = [&job_id, &event_id, &decide](Connection& c) -> std::optional<DeliveryResult> {
+        auto job = find_job(c, job_id);
+        if (!job) {
+            return std::nullopt;
+        }
+        bool event_seen = false;
+        if (event_id) {
+            auto seen = c.prepare("SELECT 1 FROM callbacks WHERE job_id = ? AND event_id = ? LIMIT 1");
+            seen->bind(1, job_id);
+            seen->bind(2, *event_id);
+            event_seen = seen->executeStep();
+        }
+        CallbackRecord delivery = decide(*job, event_seen);
+        delivery.job_id = job_id;
+        insert_delivery(c, delivery);
+        update_job(c, *job);
+        return DeliveryResult{std::move(*job), std::move(delivery)};
+    };
+    auto result = co_await db_.write(std::move(work));
     co_return result;
 }
 
 net::awaitable<std::vector<CallbackRecord>> JobStore::deliveries(std::string job_id) {
-    auto work = [job_id = std::move(job_id)](SQLite::Database& db) {
-        SQLite::Statement st(
-            db,
+    auto work = [&job_id](Connection& c) {
+        auto st = c.prepare(
             "SELECT id, job_id, received_at, source, outcome, provider_status, event_id, body "
             "FROM callbacks WHERE job_id = ? ORDER BY id"
         );
-        st.bind(1, job_id);
+        st->bind(1, job_id);
         std::vector<CallbackRecord> out;
-        while (st.executeStep()) {
+        while (st->executeStep()) {
             CallbackRecord d;
-            d.id = st.getColumn(0).getInt64();
-            d.job_id = st.getColumn(1).getString();
-            d.received_at = st.getColumn(2).getInt64();
-            d.source = st.getColumn(3).getString();
-            d.outcome = st.getColumn(4).getString();
-            d.provider_status = opt_text(st.getColumn(5));
-            d.event_id = opt_text(st.getColumn(6));
-            d.body = st.getColumn(7).getString();
+            d.id = st->getColumn(0).getInt64();
+            d.job_id = st->getColumn(1).getString();
+            d.received_at = st->getColumn(2).getInt64();
+            d.source = st->getColumn(3).getString();
+            d.outcome = st->getColumn(4).getString();
+            d.provider_status = opt_text(st->getColumn(5));
+            d.event_id = opt_text(st->getColumn(6));
+            d.body = st->getColumn(7).getString();
             out.push_back(std::move(d));
         }
         return out;
     };
-    auto result = co_await db_.run(std::move(work));
+    auto result = co_await db_.read(std::move(work));
     co_return result;
 }
 
 net::awaitable<std::optional<JobRecord>> JobStore::record_query(std::string job_id, std::int64_t delivery_id, QueryDecider decide) {
-    auto work = [job_id = std::move(job_id), delivery_id, metrics = metrics_, decide = std::move(decide)](SQLite::Database& db) {
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-        auto job = find_job(db, job_id);
+    auto work = [&job_id, delivery_id, &decide](Connection& c) {
+        auto job = find_job(c, job_id);
         if (!job) {
             return job;
         }
         Confirmation verdict = decide(*job);
-        update_job(db, *job);
+        update_job(c, *job);
         if (verdict.poll_row) {
             verdict.poll_row->job_id = job_id;
-            insert_delivery(db, *verdict.poll_row);
+            insert_delivery(c, *verdict.poll_row);
         }
         if (verdict.conflict && delivery_id != 0) {
-            SQLite::Statement mark(db, "UPDATE callbacks SET outcome = 'conflict' WHERE id = ? AND job_id = ?");
-            mark.bind(1, delivery_id);
-            mark.bind(2, job_id);
-            mark.exec();
+            auto mark = c.prepare("UPDATE callbacks SET outcome = 'conflict' WHERE id = ? AND job_id = ?");
+            mark->bind(1, delivery_id);
+            mark->bind(2, job_id);
+            mark->exec();
         }
-        commit(tx, metrics);
         return job;
     };
-    auto written = co_await db_.run(std::move(work));
+    auto written = co_await db_.write(std::move(work));
     co_return written;
 }
 
 net::awaitable<std::vector<JobRecord>> JobStore::due_for_poll(std::int64_t now_ms, std::size_t limit) {
-    auto work = [now_ms, limit](SQLite::Database& db) {
-        SQLite::Statement st(
-            db,
-            std::string("SELECT ") + kJobColumns +
-                " FROM jobs WHERE next_poll_at IS NOT NULL AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?"
-        );
-        st.bind(1, now_ms);
-        st.bind(2, static_cast<std::int64_t>(limit));
-        return read_jobs(st);
+    auto work = [now_ms, limit](Connection& c) {
+        static const std::string sql = job_select("WHERE next_poll_at IS NOT NULL AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?");
+        auto st = c.prepare(sql);
+        st->bind(1, now_ms);
+        st->bind(2, static_cast<std::int64_t>(limit));
+        return read_jobs(*st);
     };
-    auto due = co_await db_.run(std::move(work));
+    auto due = co_await db_.read(std::move(work));
     co_return due;
 }
 
 net::awaitable<std::vector<JobRecord>> JobStore::interrupted_submissions() {
-    auto work = [](SQLite::Database& db) {
-        SQLite::Statement st(db, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE status = 'submitting'");
-        return read_jobs(st);
+    auto work = [](Connection& c) {
+        static const std::string sql = job_select("WHERE status = 'submitting'");
+        auto st = c.prepare(sql);
+        return read_jobs(*st);
     };
-    auto jobs = co_await db_.run(std::move(work));
+    auto jobs = co_await db_.read(std::move(work));
     co_return jobs;
 }
 
 net::awaitable<std::vector<JobRecord>> JobStore::list(JobFilter filter) {
-    auto work = [filter = std::move(filter)](SQLite::Database& db) {
-        std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE 1 = 1";
+    auto work = [&filter](Connection& c) {
+        std::string sql = job_select("WHERE 1 = 1");
         if (filter.status) {
             sql += " AND status = :status";
         }
@@ -328,24 +305,24 @@ net::awaitable<std::vector<JobRecord>> JobStore::list(JobFilter filter) {
             sql += " AND (created_at < :at OR (created_at = :at AND id < :id))";
         }
         sql += " ORDER BY created_at DESC, id DESC LIMIT :limit";
-        SQLite::Statement st(db, sql);
+        auto st = c.prepare(sql);  // at most 16 shapes, each prepared once
         if (filter.status) {
-            st.bind(":status", *filter.status);
+            st->bind(":status", *filter.status);
         }
         if (filter.provider) {
-            st.bind(":provider", *filter.provider);
+            st->bind(":provider", *filter.provider);
         }
         if (filter.model) {
-            st.bind(":model", *filter.model);
+            st->bind(":model", *filter.model);
         }
         if (filter.after) {
-            st.bind(":at", filter.after->first);
-            st.bind(":id", filter.after->second);
+            st->bind(":at", filter.after->first);
+            st->bind(":id", filter.after->second);
         }
-        st.bind(":limit", static_cast<std::int64_t>(filter.limit + 1));
-        return read_jobs(st);
+        st->bind(":limit", static_cast<std::int64_t>(filter.limit + 1));
+        return read_jobs(*st);
     };
-    auto result = co_await db_.run(std::move(work));
+    auto result = co_await db_.read(std::move(work));
     co_return result;
 }
 
@@ -353,30 +330,28 @@ net::awaitable<std::string> JobStore::setting_or_create(
     std::string key,
     std::function<std::string()> make
 ) {
-    auto work = [key = std::move(key), make = std::move(make)](SQLite::Database& db) {
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-        SQLite::Statement get(db, "SELECT value FROM settings WHERE key = ?");
-        get.bind(1, key);
-        if (get.executeStep()) {
-            return get.getColumn(0).getString();
+    auto work = [&key, &make](Connection& c) {
+        auto get = c.prepare("SELECT value FROM settings WHERE key = ?");
+        get->bind(1, key);
+        if (get->executeStep()) {
+            return get->getColumn(0).getString();
         }
         std::string value = make();
-        SQLite::Statement put(db, "INSERT INTO settings (key, value) VALUES (?, ?)");
-        put.bind(1, key);
-        put.bind(2, value);
-        put.exec();
-        tx.commit();
+        auto put = c.prepare("INSERT INTO settings (key, value) VALUES (?, ?)");
+        put->bind(1, key);
+        put->bind(2, value);
+        put->exec();
         return value;
     };
-    auto result = co_await db_.run(std::move(work));
+    auto result = co_await db_.write(std::move(work));
     co_return result;
 }
 
 net::awaitable<bool> JobStore::writable() {
-    auto work = [](SQLite::Database& db) {
+    auto work = [](Connection& c) {
         try {
-            SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-            db.exec("INSERT OR REPLACE INTO settings (key, value) VALUES ('readiness_probe', '1')");
+            SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
+            c.db().exec("INSERT OR REPLACE INTO settings (key, value) VALUES ('readiness_probe', '1')");
             tx.commit();
             return true;
         } catch (const SQLite::Exception&) {

@@ -1,8 +1,9 @@
 #pragma once
 
-/// Jobs and their callback deliveries. Every method runs on the database thread and returns
-/// to the caller's executor; writes are transactions that are committed (synchronous per
-/// DatabaseOptions) before the awaitable completes. Throws StorageError when SQLite fails.
+/// Jobs and their callback deliveries. Reads run on a reader connection; writes join the
+/// writer's next group commit and complete only once it is committed (synchronous per
+/// DatabaseOptions). Every method returns to the caller's executor. Throws StorageError when
+/// SQLite fails.
 
 #include <functional>
 #include <optional>
@@ -10,7 +11,6 @@
 #include <vector>
 
 #include "common/asio.hpp"
-#include "common/metrics.hpp"
 #include "server/storage/database.hpp"
 #include "server/storage/records.hpp"
 
@@ -54,8 +54,8 @@ struct JobStats {
 
 class JobStore {
 public:
-    /// `db` (and `metrics`, when given) must outlive the store.
-    explicit JobStore(Database& db, Metrics* metrics = nullptr) : db_(db), metrics_(metrics) {}
+    /// `db` must outlive the store.
+    explicit JobStore(Database& db) : db_(db) {}
 
     /// Inserts `job`, unless it carries an idempotency key a stored job already has: then
     /// nothing is written and that job is returned.
@@ -89,7 +89,6 @@ public:
 
 private:
     Database& db_;
-    Metrics* metrics_;
 };
 
 }  // namespace seedhook::storage

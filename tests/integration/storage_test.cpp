@@ -3,6 +3,11 @@
 #include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
 
+#include <future>
+#include <thread>
+
+#include "common/metrics.hpp"
+
 #include "server/storage/database.hpp"
 #include "server/storage/job_store.hpp"
 #include "server/storage/migrations.hpp"
@@ -132,6 +137,126 @@ TEST(JobStore, StorageFailureSurfacesAsStorageError) {
     storage::JobStore store(db);
     run_sync(db, store.insert(sample_job("job_d")));
     EXPECT_THROW(run_sync(db, store.insert(sample_job("job_d"))), StorageError);  // duplicate id
+}
+
+// Holds the writer thread until released, so that the writes queued meanwhile form one batch.
+class WriterGate {
+public:
+    explicit WriterGate(storage::Database& db) {
+        held_ = net::co_spawn(db.executor(), db.run([this](storage::Connection&) { open_.get_future().wait(); }), net::use_future);
+    }
+    void release() {
+        open_.set_value();
+        held_.get();
+    }
+
+private:
+    std::promise<void> open_;
+    std::future<void> held_;
+};
+
+std::int64_t count_rows(const std::string& path, const std::string& sql) {
+    SQLite::Database raw(path);
+    return raw.execAndGet(sql).getInt64();
+}
+
+TEST(GroupCommit, ConcurrentWritesShareOneCommitAndEachSeesItsOwnResult) {
+    TempDir dir;
+    const auto path = (dir.path() / "seedhook.db").string();
+    Metrics metrics;
+    storage::DatabaseOptions options{path, "FULL"};
+    options.metrics = &metrics;
+    storage::Database db(options);
+    storage::JobStore store(db);
+    net::io_context io;
+    WriterGate gate(db);
+    constexpr int kJobs = 50;
+    std::vector<std::future<std::optional<storage::JobRecord>>> inserted;
+    for (int i = 0; i < kJobs; ++i) {
+        inserted.push_back(net::co_spawn(io, store.insert(sample_job("job_" + std::to_string(i))), net::use_future));
+    }
+    std::thread runner([&io] { io.run(); });
+    // The inserts are queued behind the gate; nothing is visible before their commit.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(count_rows(path, "SELECT count(*) FROM jobs"), 0);
+    gate.release();
+    for (auto& f : inserted) {
+        EXPECT_FALSE(f.get());  // each one inserted (no idempotent replay)
+    }
+    runner.join();
+    EXPECT_EQ(count_rows(path, "SELECT count(*) FROM jobs"), kJobs);
+    const std::string text = metrics.render({});
+    EXPECT_NE(text.find("seedhook_storage_commit_writes_count 1\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("seedhook_storage_commit_writes_sum 50\n"), std::string::npos) << text;
+}
+
+TEST(GroupCommit, AWriteThatFailsRollsBackAloneAndTheOthersCommit) {
+    TempDir dir;
+    const auto path = (dir.path() / "seedhook.db").string();
+    storage::Database db({path, "FULL"});
+    storage::JobStore store(db);
+    run_sync(db, store.insert(sample_job("job_ok1")));
+    run_sync(db, store.insert(sample_job("job_bad")));
+    run_sync(db, store.insert(sample_job("job_ok2")));
+    auto decide_status = [](const char* status) {
+        return [status](storage::JobRecord& job, bool) {
+            job.status = status;
+            storage::CallbackRecord d;
+            d.source = "callback";
+            d.outcome = "applied";
+            d.body = "{}";
+            return d;
+        };
+    };
+    net::io_context io;
+    WriterGate gate(db);
+    auto ok1 = net::co_spawn(io, store.record_delivery("job_ok1", std::nullopt, decide_status("running")), net::use_future);
+    auto bad = net::co_spawn(io, store.record_delivery("job_bad", std::nullopt, [](storage::JobRecord& job, bool) -> storage::CallbackRecord {
+        job.status = "failed";
+        throw std::logic_error("decider failed");
+    }), net::use_future);
+    auto dup = net::co_spawn(io, store.insert(sample_job("job_ok1")), net::use_future);  // duplicate id: SQLite refuses
+    auto ok2 = net::co_spawn(io, store.record_delivery("job_ok2", std::nullopt, decide_status("succeeded")), net::use_future);
+    std::thread runner([&io] { io.run(); });
+    gate.release();
+    EXPECT_TRUE(ok1.get());
+    EXPECT_THROW(bad.get(), std::logic_error);
+    EXPECT_THROW(dup.get(), StorageError);
+    EXPECT_TRUE(ok2.get());
+    runner.join();
+    EXPECT_EQ(run_sync(db, store.find("job_ok1"))->status, "running");
+    EXPECT_EQ(run_sync(db, store.find("job_bad"))->status, "queued");
+    EXPECT_EQ(run_sync(db, store.find("job_ok2"))->status, "succeeded");
+    EXPECT_EQ(count_rows(path, "SELECT count(*) FROM callbacks"), 2);
+    EXPECT_EQ(count_rows(path, "SELECT count(*) FROM jobs"), 3);
+}
+
+TEST(GroupCommit, ALockedDatabaseFailsTheWritesAndReadsGoOn) {
+    TempDir dir;
+    const auto path = (dir.path() / "seedhook.db").string();
+    storage::Database db({path, "FULL"});
+    storage::JobStore store(db);
+    run_sync(db, store.insert(sample_job("job_r")));
+    SQLite::Database other(path, SQLite::OPEN_READWRITE);
+    other.exec("BEGIN IMMEDIATE");  // another process holds the write lock
+    EXPECT_THROW(run_sync(db, store.insert(sample_job("job_w"))), StorageError);
+    EXPECT_EQ(run_sync(db, store.find("job_r"))->status, "queued");  // readers are not blocked
+    other.exec("ROLLBACK");
+    EXPECT_FALSE(run_sync(db, store.insert(sample_job("job_w"))));  // and writes recover by themselves
+    EXPECT_TRUE(run_sync(db, store.find("job_w")));
+}
+
+TEST(Database, AfterCloseEveryCallFailsInsteadOfHanging) {
+    TempDir dir;
+    storage::Database db({(dir.path() / "seedhook.db").string(), "FULL"});
+    storage::JobStore store(db);
+    db.close();
+    net::io_context io;
+    auto write = net::co_spawn(io, store.insert(sample_job("job_x")), net::use_future);
+    auto read = net::co_spawn(io, store.find("job_x"), net::use_future);
+    io.run();
+    EXPECT_THROW(write.get(), StorageError);
+    EXPECT_THROW(read.get(), StorageError);
 }
 
 }  // namespace

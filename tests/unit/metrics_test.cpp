@@ -23,9 +23,9 @@ TEST(Metrics, CountersCarryTheirLabelsAndHelp) {
 
 TEST(Metrics, HistogramBucketsAreCumulativeWithSumAndCount) {
     Metrics m;
-    m.observe_commit(0.0002);
-    m.observe_commit(0.003);
-    m.observe_commit(7.0);
+    m.observe_commit(0.0002, 1);
+    m.observe_commit(0.003, 40);
+    m.observe_commit(7.0, 300);
     const std::string text = m.render({});
     EXPECT_TRUE(has_line(text, "# TYPE seedhook_storage_commit_duration_seconds histogram")) << text;
     EXPECT_TRUE(has_line(text, R"(seedhook_storage_commit_duration_seconds_bucket{le="0.00050000000000000001"} 1)")) << text;
