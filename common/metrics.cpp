@@ -87,6 +87,10 @@ void Metrics::observe_provider_call(std::string_view provider, std::string_view 
     observe("seedhook_provider_call_duration_seconds", "Time a provider API call took.", who, seconds);
 }
 
+void Metrics::count_provider_handshake(std::string_view provider) {
+    add("seedhook_provider_tls_handshakes_total", "TLS handshakes with provider APIs (new connections), by provider.", label("provider", provider));
+}
+
 void Metrics::observe_commit(double seconds, std::size_t writes) {
     observe("seedhook_storage_commit_duration_seconds", "Time to commit a write transaction (synchronous as configured).", "", seconds);
     observe("seedhook_storage_commit_writes", "Writes (deliveries, jobs, query answers) carried by one group commit.", "", static_cast<double>(writes), kSizes);

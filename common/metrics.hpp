@@ -23,6 +23,8 @@ public:
     void count_callback(std::string_view provider, std::string_view outcome);
     /// One call to a provider's API (`operation`: submit, query) and how it ended.
     void observe_provider_call(std::string_view provider, std::string_view operation, std::string_view result, double seconds);
+    /// One TLS handshake with a provider (pooled connections make these rare).
+    void count_provider_handshake(std::string_view provider);
     /// One committed write transaction and how many deliveries or jobs it carried.
     void observe_commit(double seconds, std::size_t writes);
 

@@ -89,7 +89,8 @@ struct App::Parts {
                 }
             }
             auto ctx = std::make_shared<net::ssl::context>(tls::make_client_context(tls_options));
-            o.client = std::make_shared<providers::HttpsClient>(ioc.get_executor(), ctx);
+            auto counted = [m = &metrics, name = std::string(name)] { m->count_provider_handshake(name); };
+            o.client = std::make_shared<providers::HttpsClient>(ioc.get_executor(), ctx, counted);
             out.emplace(name, std::move(o));
         }
         return out;

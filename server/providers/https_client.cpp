@@ -37,6 +37,7 @@ struct HttpsClient::Impl {
     net::any_io_executor executor;
     std::shared_ptr<net::ssl::context> ctx;
     std::atomic<std::uint64_t> handshakes{0};
+    std::function<void()> on_handshake;
     std::mutex mutex;  // guards `idle` only; held for short stretches that never suspend
     std::unordered_map<std::string, std::vector<PooledConnection>> idle;
 
@@ -106,6 +107,9 @@ net::awaitable<std::unique_ptr<Stream>> connect(
         fail("TLS handshake with", hec, url);
     }
     impl.handshakes.fetch_add(1, std::memory_order_relaxed);
+    if (impl.on_handshake) {
+        impl.on_handshake();
+    }
     co_return stream;
 }
 
@@ -157,10 +161,11 @@ net::awaitable<std::optional<Exchange>> exchange(
 
 }  // namespace
 
-HttpsClient::HttpsClient(net::any_io_executor executor, std::shared_ptr<net::ssl::context> ctx)
+HttpsClient::HttpsClient(net::any_io_executor executor, std::shared_ptr<net::ssl::context> ctx, std::function<void()> on_handshake)
     : impl_(std::make_shared<Impl>()) {
     impl_->executor = std::move(executor);
     impl_->ctx = std::move(ctx);
+    impl_->on_handshake = std::move(on_handshake);
 }
 
 HttpsClient::~HttpsClient() = default;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -49,7 +50,8 @@ private:
 class HttpsClient {
 public:
     /// `ctx` is shared and must be configured for verification already.
-    HttpsClient(net::any_io_executor executor, std::shared_ptr<net::ssl::context> ctx);
+    /// `on_handshake`, when set, is called after each TLS handshake (for metrics).
+    HttpsClient(net::any_io_executor executor, std::shared_ptr<net::ssl::context> ctx, std::function<void()> on_handshake = {});
     HttpsClient(const HttpsClient&) = delete;
     HttpsClient& operator=(const HttpsClient&) = delete;
     ~HttpsClient();

@@ -127,6 +127,17 @@ TEST_F(JobsApi, MetricsDescribeRequestsCallbacksJobsAndProviderCalls) {
     EXPECT_NE(r.body.find(R"(route="/v1/jobs/{id}")"), std::string::npos);
 }
 
+TEST_F(JobsApi, SubmissionsReuseOnePooledConnectionToTheProvider) {
+    constexpr int kJobs = 20;
+    for (int i = 0; i < kJobs; ++i) {
+        ASSERT_EQ(app.client().post("/v1/jobs", job_body("[sim:no-callback] pooled " + std::to_string(i))).status, 201);
+    }
+    const std::string text = app.client().request("GET", "/metrics").body;
+    EXPECT_NE(text.find("\n" R"(seedhook_provider_calls_total{provider="evolink",operation="submit",result="ok"} 20)" "\n"), std::string::npos) << text;
+    // One after another, the twenty submissions ride one kept-alive TLS connection.
+    EXPECT_NE(text.find("\n" R"(seedhook_provider_tls_handshakes_total{provider="evolink"} 1)" "\n"), std::string::npos) << text;
+}
+
 TEST(JobReads, CarryAnETagAndAnswer304WhileNothingChanged) {
     TempDir dir;
     Config c = base_config(dir, free_port());
