@@ -1,31 +1,68 @@
 #include "common/crypto.hpp"
 
+#include <memory>
 #include <stdexcept>
+#include <utility>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 namespace seedhook::crypto {
 
-Digest hmac_sha256(std::string_view key, std::string_view data) {
+namespace {
+
+EVP_MAC* hmac_algorithm() {
+    static EVP_MAC* const mac = [] {
+        EVP_MAC* m = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+        if (m == nullptr) {
+            throw std::runtime_error("HMAC is not available from OpenSSL");
+        }
+        return m;
+    }();
+    return mac;
+}
+
+}  // namespace
+
+HmacSha256::HmacSha256(std::string_view key) {
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(hmac_algorithm());
+    char digest_name[] = "SHA256";
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (ctx == nullptr || EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        throw std::runtime_error("HMAC-SHA256 key setup failed");
+    }
+    ctx_ = ctx;
+}
+
+HmacSha256::HmacSha256(HmacSha256&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr)) {}
+
+HmacSha256& HmacSha256::operator=(HmacSha256&& other) noexcept {
+    std::swap(ctx_, other.ctx_);
+    return *this;
+}
+
+HmacSha256::~HmacSha256() { EVP_MAC_CTX_free(static_cast<EVP_MAC_CTX*>(ctx_)); }
+
+Digest HmacSha256::digest(std::string_view data) const {
+    std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_dup(static_cast<const EVP_MAC_CTX*>(ctx_)), &EVP_MAC_CTX_free);
     Digest out{};
-    unsigned int len = 0;
-    const auto* result = HMAC(
-        EVP_sha256(),
-        key.data(),
-        static_cast<int>(key.size()),
-        reinterpret_cast<const unsigned char*>(data.data()),
-        data.size(),
-        out.data(),
-        &len
-    );
-    if (result == nullptr || len != out.size()) {
+    std::size_t len = 0;
+    if (!ctx || EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+        EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != out.size()) {
         throw std::runtime_error("HMAC-SHA256 failed");
     }
     return out;
 }
+
+Digest hmac_sha256(std::string_view key, std::string_view data) { return HmacSha256(key).digest(data); }
 
 Digest sha256(std::string_view data) {
     Digest out{};

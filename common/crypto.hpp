@@ -16,6 +16,23 @@ using Digest = std::array<std::uint8_t, 32>;
 /// HMAC-SHA256(key, data).
 Digest hmac_sha256(std::string_view key, std::string_view data);
 
+/// An HMAC-SHA256 key set up once (the algorithm fetched, the key's pads hashed): each digest
+/// then starts from a copy of that state. Thread-safe; for keys used on every request.
+class HmacSha256 {
+public:
+    explicit HmacSha256(std::string_view key);
+    HmacSha256(const HmacSha256&) = delete;
+    HmacSha256& operator=(const HmacSha256&) = delete;
+    HmacSha256(HmacSha256&& other) noexcept;
+    HmacSha256& operator=(HmacSha256&& other) noexcept;
+    ~HmacSha256();
+
+    Digest digest(std::string_view data) const;
+
+private:
+    void* ctx_ = nullptr;  ///< EVP_MAC_CTX, keyed, never updated itself
+};
+
 /// SHA-256(data).
 Digest sha256(std::string_view data);
 

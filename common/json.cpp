@@ -79,8 +79,18 @@ std::optional<Document> parse(std::string_view text) {
     if (text.find('\0') != std::string_view::npos) {
         return std::nullopt;
     }
+    // Checking UTF-8 byte by byte inside the parser costs more than the parse itself; text that
+    // is all ASCII (nearly every payload) cannot be invalid UTF-8, so only the rest is checked.
+    unsigned char high = 0;
+    for (const char c : text) {
+        high |= static_cast<unsigned char>(c);
+    }
     Document doc;
-    doc.Parse<kParseFlags>(text.data(), text.size());
+    if ((high & 0x80U) == 0) {
+        doc.Parse<kParseFlags & ~rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+    } else {
+        doc.Parse<kParseFlags>(text.data(), text.size());
+    }
     if (doc.HasParseError()) {
         return std::nullopt;
     }

@@ -1,8 +1,11 @@
 #include "common/log.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "common/json.hpp"
@@ -43,7 +46,78 @@ void redact_locked(std::string& line) {
     }
 }
 
+// Writes lines to stdout from a thread of its own: a busy service would otherwise make a
+// write() system call per line, under a lock every I/O thread contends for. Lines wait at most
+// kFlushEvery (or until kFlushBytes are pending); warnings and errors, and the lines before
+// them, are written at once; what is pending is written at exit and on flush().
+class StdoutWriter {
+public:
+    StdoutWriter() : thread_([this] { loop(); }) {}
+    StdoutWriter(const StdoutWriter&) = delete;
+    StdoutWriter& operator=(const StdoutWriter&) = delete;
+    ~StdoutWriter() {
+        {
+            const std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        wake_.notify_one();
+        thread_.join();
+        flush();
+    }
+
+    void push(const std::string& line, bool urgent) {
+        std::unique_lock lock(mutex_);
+        pending_ += line;
+        if (urgent) {
+            write_locked();
+            return;
+        }
+        if (pending_.size() >= kFlushBytes) {
+            lock.unlock();
+            wake_.notify_one();
+        }
+    }
+
+    void flush() {
+        const std::lock_guard lock(mutex_);
+        write_locked();
+    }
+
+private:
+    static constexpr std::size_t kFlushBytes = 64 * 1024;
+    static constexpr auto kFlushEvery = std::chrono::milliseconds(5);
+
+    void write_locked() {
+        if (!pending_.empty()) {
+            std::fwrite(pending_.data(), 1, pending_.size(), stdout);
+            std::fflush(stdout);
+            pending_.clear();
+        }
+    }
+
+    void loop() {
+        std::unique_lock lock(mutex_);
+        while (!stop_) {
+            wake_.wait_for(lock, kFlushEvery);
+            write_locked();
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::string pending_;
+    bool stop_ = false;
+    std::thread thread_;  // last: starts once the rest is built
+};
+
+StdoutWriter& stdout_writer() {
+    static StdoutWriter writer;
+    return writer;
+}
+
 }  // namespace
+
+void flush() { stdout_writer().flush(); }
 
 void set_level(Level level) { g_level.store(level); }
 
@@ -110,14 +184,15 @@ void write(
     w.end_object();
     std::string line = w.take();
     line.push_back('\n');
-    const std::lock_guard lock(g_mutex);
-    redact_locked(line);
-    if (auto* sink = g_sink.load()) {
-        sink(line);
-        return;
+    {
+        const std::lock_guard lock(g_mutex);
+        redact_locked(line);
+        if (auto* sink = g_sink.load()) {
+            sink(line);
+            return;
+        }
     }
-    std::fwrite(line.data(), 1, line.size(), stdout);
-    std::fflush(stdout);
+    stdout_writer().push(line, level >= Level::kWarn);
 }
 
 }  // namespace seedhook::log

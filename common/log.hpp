@@ -1,7 +1,7 @@
 #pragma once
 
 /// Leveled logger: one JSON object per line on stdout, each with UTC time, level, component
-/// and message. Thread-safe. Every registered secret is replaced by "[redacted]" before a
+/// and message. Thread-safe; a background thread writes the lines in batches. Every registered secret is replaced by "[redacted]" before a
 /// line is written, as a second line of defence behind never passing secrets in.
 
 #include <cstdint>
@@ -31,6 +31,10 @@ void add_secret(std::string secret);
 /// `text` with every registered secret replaced by "[redacted]" (for text from outside, such
 /// as provider messages, before it is shown or stored).
 std::string redact(std::string text);
+
+/// Writes the lines still pending to stdout (they are otherwise written within a few
+/// milliseconds, at once for warnings and errors, and at exit).
+void flush();
 
 /// Redirects output (tests); nullptr restores stdout.
 void set_sink(void (*sink)(std::string_view line));

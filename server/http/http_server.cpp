@@ -9,6 +9,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "common/log.hpp"
 #include "server/http/router.hpp"
@@ -18,7 +19,8 @@ namespace seedhook::http {
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
-using Stream = net::ssl::stream<beast::tcp_stream>;
+// beast::ssl_stream coalesces a write of several buffers (head and body) into one TLS record.
+using Stream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 

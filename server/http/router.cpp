@@ -1,6 +1,9 @@
 #include "server/http/router.hpp"
 
 #include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
 #include <sstream>
 
 #include "common/crypto.hpp"
@@ -20,6 +23,21 @@ bool acceptable_request_id(std::string_view id) {
                return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' ||
                       c == '.' || c == ':';
            });
+}
+
+// Request ids need to be unique, not secret: a per-thread generator seeded from the CSPRNG
+// spares every request a trip through OpenSSL's RAND (and its getpid() fork check).
+std::string new_request_id() {
+    thread_local std::mt19937_64 engine = [] {
+        std::uint64_t seed = 0;
+        const std::string bytes = crypto::random_bytes(sizeof seed);
+        std::memcpy(&seed, bytes.data(), sizeof seed);
+        return std::mt19937_64(seed);
+    }();
+    const std::uint64_t v = engine();
+    char out[4 + 16 + 1];
+    std::snprintf(out, sizeof out, "req_%016llx", static_cast<unsigned long long>(v));
+    return std::string(out, 20);
 }
 
 std::vector<std::string> split_path(const std::string& pattern) {
@@ -109,7 +127,7 @@ net::awaitable<HttpResponse> Router::handle(HttpRequest request) const {
     const std::string remote = request.remote_address;
     std::string request_id(request.headers.get("X-Request-Id"));
     if (!acceptable_request_id(request_id)) {
-        request_id = "req_" + crypto::hex(crypto::random_bytes(8));
+        request_id = new_request_id();
     }
     request.request_id = request_id;
     HttpResponse response;

@@ -7,6 +7,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "common/url.hpp"
 
@@ -15,7 +16,8 @@ namespace seedhook::providers {
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
-using Stream = net::ssl::stream<beast::tcp_stream>;
+// beast::ssl_stream coalesces a write of several buffers (head and body) into one TLS record.
+using Stream = beast::ssl_stream<beast::tcp_stream>;
 using Clock = std::chrono::steady_clock;
 
 namespace {

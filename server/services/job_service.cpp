@@ -86,7 +86,7 @@ JobService::JobService(
     std::vector<std::shared_ptr<providers::Provider>> providers,
     JobServiceOptions options
 )
-    : store_(store), providers_(std::move(providers)), options_(std::move(options)) {
+    : store_(store), providers_(std::move(providers)), options_(std::move(options)), token_key_(options_.callback_secret) {
     if (!options_.clock) {
         options_.clock = now_ms;
     }
@@ -96,7 +96,7 @@ std::string JobService::callback_token(std::string_view provider, std::string_vi
     std::string message(provider);
     message += ":";
     message += job_id;
-    return crypto::base64url(crypto::as_view(crypto::hmac_sha256(options_.callback_secret, message)));
+    return crypto::base64url(crypto::as_view(token_key_.digest(message)));
 }
 
 std::string JobService::callback_url(std::string_view provider, std::string_view job_id) const {

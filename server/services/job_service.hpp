@@ -16,6 +16,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "common/asio.hpp"
+#include "common/crypto.hpp"
 #include "server/providers/provider.hpp"
 #include "server/services/job_state.hpp"
 #include "server/services/request_validator.hpp"
@@ -156,6 +157,7 @@ private:
     storage::JobStore& store_;
     std::vector<std::shared_ptr<providers::Provider>> providers_;
     JobServiceOptions options_;
+    crypto::HmacSha256 token_key_;  ///< options_.callback_secret, set up once
 };
 
 /// True when `id` has the form of a job id ("job_" and 32 lowercase hex digits).

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include <atomic>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -30,6 +32,28 @@ TEST(Crypto, HmacSha256DependsOnKeyAndData) {
     EXPECT_NE(base, crypto::hmac_sha256("key2", "evolink:job_1"));
     EXPECT_NE(base, crypto::hmac_sha256("key", "evolink:job_2"));
     EXPECT_EQ(base, crypto::hmac_sha256("key", "evolink:job_1"));
+}
+
+TEST(Crypto, AKeySetUpOnceGivesTheSameDigestsEveryTimeFromManyThreads) {
+    const crypto::HmacSha256 key("Jefe");
+    const std::string expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+    EXPECT_EQ(crypto::hex(crypto::as_view(key.digest("what do ya want for nothing?"))), expected);
+    std::vector<std::thread> threads;
+    std::atomic<int> wrong{0};
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < 200; ++i) {
+                if (crypto::hex(crypto::as_view(key.digest("what do ya want for nothing?"))) != expected) {
+                    ++wrong;
+                }
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(wrong.load(), 0);
+    EXPECT_EQ(key.digest("evolink:job_1"), crypto::hmac_sha256("Jefe", "evolink:job_1"));
 }
 
 TEST(Crypto, Base64UrlMatchesRfc4648VectorsWithoutPadding) {
