@@ -1,6 +1,13 @@
 // The HTTPS server's edges, spoken to over raw TLS: limits, timeouts, keep-alive, TLS
 // versions, request ids, and the graceful stop.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <future>
+#include <memory>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -21,7 +28,8 @@ using tcp = net::ip::tcp;
 /// A blocking TLS connection that verifies the server against the test CA.
 class RawTls {
 public:
-    explicit RawTls(std::uint16_t port, int max_version = 0) : ctx_(tls::make_client_context({ca_file(), {}})), stream_(ioc_, ctx_) {
+    explicit RawTls(std::uint16_t port, int max_version = 0, const tls::ClientTlsOptions& trust = {ca_file(), {}})
+        : ctx_(tls::make_client_context(trust)), stream_(ioc_, ctx_) {
         if (max_version != 0) {
             SSL_CTX_set_max_proto_version(ctx_.native_handle(), max_version);
             SSL_set_max_proto_version(stream_.native_handle(), max_version);
@@ -151,6 +159,33 @@ TEST_F(HttpServerEdges, OnlyTls12AndNewerAreSpoken) {
     EXPECT_FALSE(tls12.handshake());
     RawTls tls13(app->port());
     EXPECT_FALSE(tls13.handshake());
+}
+
+// Names `ca` in `dir` by its subject hash, as the system's CA directory does (c_rehash).
+void add_hashed_ca(const std::filesystem::path& dir, const std::string& ca) {
+    std::unique_ptr<FILE, decltype(&std::fclose)> f(std::fopen(ca.c_str(), "r"), &std::fclose);
+    ASSERT_TRUE(f);
+    std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_X509(f.get(), nullptr, nullptr, nullptr), &X509_free);
+    ASSERT_TRUE(cert);
+    char name[16];
+    std::snprintf(name, sizeof name, "%08lx.0", X509_subject_name_hash(cert.get()));
+    std::filesystem::copy_file(ca, dir / name);
+}
+
+TEST_F(HttpServerEdges, TheSystemStoreIsTheCaDirectoryReadOnDemand) {
+    TempDir store;
+    ::unsetenv("SSL_CERT_FILE");
+    ::setenv("SSL_CERT_DIR", store.path().c_str(), 1);
+    {
+        RawTls unknown(app->port(), 0, {});
+        EXPECT_TRUE(unknown.handshake()) << "an empty store trusts nobody";
+    }
+    add_hashed_ca(store.path(), ca_file());
+    {
+        RawTls known(app->port(), 0, {});
+        EXPECT_FALSE(known.handshake()) << "the CA is found in the directory when the handshake needs it";
+    }
+    ::unsetenv("SSL_CERT_DIR");
 }
 
 TEST_F(HttpServerEdges, KeepAliveReusesOneConnection) {
