@@ -44,6 +44,8 @@ struct HttpResponse {
     std::string content_type = "application/json";
     HttpHeaders headers;
     bool close = false;  ///< close the connection after writing
+    /// What the handler learnt (job id, provider, outcome), for the request's log line.
+    std::vector<std::pair<std::string, std::string>> log_fields;
 };
 
 /// Case-insensitive ASCII comparison.

@@ -148,12 +148,7 @@ std::string redact(std::string text) {
 
 void set_sink(void (*sink)(std::string_view line)) { g_sink.store(sink); }
 
-void write(
-    Level level,
-    std::string_view component,
-    std::string_view message,
-    std::initializer_list<Field> fields
-) {
+void write(Level level, std::string_view component, std::string_view message, std::span<const Field> fields) {
     if (!enabled(level)) {
         return;
     }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -39,12 +40,16 @@ void flush();
 /// Redirects output (tests); nullptr restores stdout.
 void set_sink(void (*sink)(std::string_view line));
 
-void write(
+void write(Level level, std::string_view component, std::string_view message, std::span<const Field> fields);
+
+inline void write(
     Level level,
     std::string_view component,
     std::string_view message,
     std::initializer_list<Field> fields = {}
-);
+) {
+    write(level, component, message, std::span<const Field>(fields.begin(), fields.size()));
+}
 
 inline void debug(std::string_view c, std::string_view m, std::initializer_list<Field> f = {}) {
     write(Level::kDebug, c, m, f);

@@ -94,7 +94,11 @@ CertificatePem make_self_signed(const std::vector<std::string>& names) {
     X509_set_issuer_name(cert.get(), subject);
     std::string san;
     for (const auto& name : names) {
-        san += (san.empty() ? "" : ",") + std::string(is_ip_literal(name) ? "IP:" : "DNS:") + name;
+        if (!san.empty()) {
+            san += ',';
+        }
+        san += is_ip_literal(name) ? "IP:" : "DNS:";
+        san += name;
     }
     add_extension(cert.get(), NID_subject_alt_name, san);
     add_extension(cert.get(), NID_basic_constraints, "critical,CA:TRUE");
@@ -126,7 +130,9 @@ net::ssl::context make_server_context(const CertificatePem& pem) {
     if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
         throw std::runtime_error("TLS: the private key does not match the certificate");
     }
-    // Session resumption through the built-in cache and tickets.
+    // Session resumption through the built-in cache and tickets; one TLS 1.3 ticket per
+    // connection is enough to resume (OpenSSL sends two by default, each a write).
+    SSL_CTX_set_num_tickets(ctx.native_handle(), 1);
     SSL_CTX_set_session_cache_mode(ctx.native_handle(), SSL_SESS_CACHE_SERVER);
     SSL_CTX_set_session_id_context(
         ctx.native_handle(), reinterpret_cast<const unsigned char*>("seedhook"), 8

@@ -16,8 +16,12 @@ net::awaitable<HttpResponse> CallbacksHandler::receive(HttpRequest request) {
         }
     }
     in.body = std::move(request.body);
+    const std::string in_job_id = in.job_id;
+    const std::string in_provider = in.provider;
     in.headers = std::move(request.headers);
     auto ack = co_await jobs_.receive_callback(std::move(in));
+    HttpResponse response;
+    response.log_fields = {{"job_id", in_job_id}, {"provider", in_provider}};
     json::Writer w;
     w.start_object();
     w.member("received", true);
@@ -26,9 +30,12 @@ net::awaitable<HttpResponse> CallbacksHandler::receive(HttpRequest request) {
     } else {
         w.member("outcome", services::to_string(ack.outcome));
         w.member("status", ack.job.status);
+        response.log_fields.emplace_back("outcome", services::to_string(ack.outcome));
+        response.log_fields.emplace_back("job_status", ack.job.status);
     }
     w.end_object();
-    co_return json_response(200, w.take());
+    response.body = w.take();
+    co_return response;
 }
 
 }  // namespace seedhook::handlers

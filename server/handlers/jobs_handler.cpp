@@ -155,6 +155,7 @@ net::awaitable<HttpResponse> JobsHandler::create(HttpRequest request) {
     auto created = co_await jobs_.create(std::move(input));
     auto response = json_response(created.replayed ? 200 : 201, job_json(created.job));
     response.headers.set("Location", "/v1/jobs/" + created.job.id);
+    response.log_fields = {{"job_id", created.job.id}, {"provider", created.job.provider}};
     if (created.replayed) {
         response.headers.set("Idempotent-Replayed", "true");
     }
@@ -187,6 +188,7 @@ net::awaitable<HttpResponse> JobsHandler::get(HttpRequest request) {
     require_bearer(request, api_tokens_);
     auto job = co_await jobs_.get(request.path_params.at(0));
     auto response = json_response(200, job_json(job));
+    response.log_fields = {{"job_id", job.id}, {"provider", job.provider}};
     // A strong validator of exactly what is served, so pollers can ask "has it changed?".
     const std::string etag = "\"" + crypto::hex(crypto::as_view(crypto::sha256(response.body))).substr(0, 32) + "\"";
     if (if_none_match(request.headers.get("If-None-Match"), etag)) {

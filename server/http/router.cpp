@@ -147,7 +147,13 @@ net::awaitable<HttpResponse> Router::handle(HttpRequest request) const {
     if (metrics_ != nullptr) {
         metrics_->observe_request(route, method, response.status, static_cast<double>(micros) / 1e6);
     }
-    log::info(component_, "request", {{"request_id", request_id}, {"method", method}, {"path", path}, {"status", static_cast<std::int64_t>(response.status)}, {"duration_us", static_cast<std::int64_t>(micros)}, {"remote", remote}});
+    if (log::enabled(log::Level::kInfo)) {
+        std::vector<log::Field> fields = {{"request_id", request_id}, {"method", method}, {"path", path}, {"status", static_cast<std::int64_t>(response.status)}, {"duration_us", static_cast<std::int64_t>(micros)}, {"remote", remote}};
+        for (const auto& [key, value] : response.log_fields) {
+            fields.push_back({key, value});
+        }
+        log::write(log::Level::kInfo, component_, "request", fields);
+    }
     co_return response;
 }
 

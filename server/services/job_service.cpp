@@ -328,7 +328,8 @@ net::awaitable<CallbackAck> JobService::receive_callback(CallbackInput in) {
     if (!result) {
         throw ServiceError(Kind::kNotFound, "not_found", "no such job");
     }
-    log::info("callbacks", "delivery recorded", {{"job_id", in.job_id}, {"provider", in.provider}, {"outcome", result->delivery.outcome}, {"status", result->job.status}});
+    // The request's own log line carries the job, provider and outcome (see the handler).
+    log::debug("callbacks", "delivery recorded", {{"job_id", in.job_id}, {"provider", in.provider}, {"outcome", result->delivery.outcome}, {"status", result->job.status}});
     if (options_.metrics != nullptr) {
         options_.metrics->count_callback(in.provider, result->delivery.outcome);
     }

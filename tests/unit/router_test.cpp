@@ -97,6 +97,12 @@ net::awaitable<HttpResponse> throws_service_error(HttpRequest request) {
     co_return HttpResponse{};
 }
 
+net::awaitable<HttpResponse> names_its_job(HttpRequest request) {
+    HttpResponse r;
+    r.log_fields = {{"job_id", request.path_params.at(0)}, {"provider", "evolink"}};
+    co_return r;
+}
+
 class RouterTest : public testing::Test {
 protected:
     void SetUp() override {
@@ -107,6 +113,7 @@ protected:
         router_.add("GET", "/v1/jobs", echo_query);
         router_.add("POST", "/v1/jobs", echo_query);
         router_.add("POST", "/v1/callbacks/{provider}/{job_id}", echo_params);
+        router_.add("GET", "/named/{id}", names_its_job);
         router_.add("GET", "/fail/http", throws_http_error);
         router_.add("GET", "/fail/provider", throws_provider_rejected);
         router_.add("GET", "/fail/runtime", throws_runtime_error);
@@ -272,6 +279,19 @@ TEST_F(RouterTest, InvalidTargetIsABadRequest) {
     const auto r = send("GET", "/v1/jobs/%zz");
     EXPECT_EQ(r.status, 400);
     EXPECT_FALSE(json::get_string(error_of(r), "code").value_or("").empty());
+}
+
+TEST_F(RouterTest, TheRequestLineCarriesWhatTheHandlerLearnt) {
+    send("GET", "/named/job_9", "req-abc");
+    ASSERT_EQ(log_lines().size(), 1U);
+    auto line = json::parse(log_lines().front());
+    ASSERT_TRUE(line) << log_lines().front();
+    EXPECT_EQ(json::get_string(*line, "msg"), "request");
+    EXPECT_EQ(json::get_string(*line, "level"), "info");
+    EXPECT_EQ(json::get_string(*line, "request_id"), "req-abc");
+    EXPECT_EQ(json::get_string(*line, "job_id"), "job_9");
+    EXPECT_EQ(json::get_string(*line, "provider"), "evolink");
+    EXPECT_EQ(json::get_string(*line, "path"), "/named/job_9");
 }
 
 TEST_F(RouterTest, QueryStringIsNeverLogged) {
