@@ -155,6 +155,7 @@ struct App::Parts {
     net::awaitable<void> shutdown() {
         server->stop_accepting();
         server->drain();
+        jobs->watch().close();  // long polls answer now instead of holding the drain
         net::steady_timer timer(ioc);
         const auto deadline = std::chrono::steady_clock::now() + kDrainLimit;
         while (server->connections() > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -278,6 +279,10 @@ std::uint16_t App::port() const { return parts_->server->port(); }
 const std::string& App::certificate_pem() const { return parts_->certificate.cert; }
 
 simulator::Simulator* App::simulator() const { return parts_->sim.get(); }
+
+std::size_t App::long_polls() const {
+    return parts_->jobs->watch().waiting();
+}
 
 std::string App::simulator_url() const { return parts_->sim ? parts_->sim->base_url() : std::string(); }
 

@@ -47,6 +47,9 @@ public:
     /// The simulator's base URL, or empty when it is not running.
     std::string simulator_url() const;
 
+    /// Long-poll reads now waiting for their job to change.
+    std::size_t long_polls() const;
+
     /// The running simulator, or nullptr.
     simulator::Simulator* simulator() const;
 

@@ -1,6 +1,9 @@
 #include "server/handlers/jobs_handler.hpp"
 
 #include <array>
+#include <charconv>
+#include <chrono>
+#include <memory>
 
 #include "common/crypto.hpp"
 #include "common/error.hpp"
@@ -88,6 +91,25 @@ void read_objects(const json::Value& body, services::JobInput& in) {
         }
         in.metadata_json = json::to_string(*v);
     }
+}
+
+// The long-poll `wait` (whole seconds, 0 to kMaxWait): how long GET /v1/jobs/{id} may hold
+// the answer for a change. Any other query parameter is refused.
+std::chrono::seconds wait_parameter(const std::vector<std::pair<std::string, std::string>>& query) {
+    constexpr int kMaxWait = 30;
+    std::chrono::seconds wait{0};
+    for (const auto& [key, value] : query) {
+        if (key != "wait") {
+            throw HttpError(422, "invalid_parameter", key + " is not a parameter of this route", key);
+        }
+        int seconds = -1;
+        const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+        if (ec != std::errc{} || end != value.data() + value.size() || seconds < 0 || seconds > kMaxWait) {
+            throw HttpError(422, "invalid_parameter", "wait must be whole seconds from 0 to " + std::to_string(kMaxWait), "wait");
+        }
+        wait = std::chrono::seconds(seconds);
+    }
+    return wait;
 }
 
 // True when an If-None-Match header value ("*", or a list of entity tags) matches `etag`.
@@ -186,17 +208,40 @@ net::awaitable<HttpResponse> JobsHandler::list(HttpRequest request) {
 
 net::awaitable<HttpResponse> JobsHandler::get(HttpRequest request) {
     require_bearer(request, api_tokens_);
-    auto job = co_await jobs_.get(request.path_params.at(0));
-    auto response = json_response(200, job_json(job));
-    response.log_fields = {{"job_id", job.id}, {"provider", job.provider}};
-    // A strong validator of exactly what is served, so pollers can ask "has it changed?".
-    const std::string etag = "\"" + crypto::hex(crypto::as_view(crypto::sha256(response.body))).substr(0, 32) + "\"";
-    if (if_none_match(request.headers.get("If-None-Match"), etag)) {
-        response.status = 304;
-        response.body.clear();
+    const std::chrono::seconds wait = wait_parameter(request.query);
+    const std::string& id = request.path_params.at(0);
+    const std::string_view seen = request.headers.get("If-None-Match");
+    // Subscribed before the first read, so a write between that read and the wait still wakes us.
+    std::unique_ptr<services::JobWatch::Subscription> subscription;
+    if (wait.count() > 0) {
+        auto executor = co_await net::this_coro::executor;
+        subscription = jobs_.watch().subscribe(id, executor);
     }
-    response.headers.set("ETag", etag);
-    co_return response;
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    std::string first_etag;
+    for (;;) {
+        auto job = co_await jobs_.get(id);
+        auto response = json_response(200, job_json(job));
+        response.log_fields = {{"job_id", job.id}, {"provider", job.provider}};
+        // A strong validator of exactly what is served, so pollers can ask "has it changed?".
+        const std::string etag = "\"" + crypto::hex(crypto::as_view(crypto::sha256(response.body))).substr(0, 32) + "\"";
+        if (first_etag.empty()) {
+            first_etag = etag;
+        }
+        const bool unchanged = seen.empty() ? etag == first_etag : if_none_match(seen, etag);
+        const bool done = !subscription || !unchanged || jobs_.watch().closed() ||
+                          std::chrono::steady_clock::now() >= deadline;
+        if (done) {
+            if (if_none_match(seen, etag)) {
+                response.status = 304;
+                response.body.clear();
+            }
+            response.headers.set("ETag", etag);
+            co_return response;
+        }
+        // Woken, timed out or closed: read again and decide above. A spurious wake costs a read.
+        co_await subscription->wait_until(deadline);
+    }
 }
 
 net::awaitable<HttpResponse> JobsHandler::callbacks(HttpRequest request) {

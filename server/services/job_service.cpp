@@ -90,6 +90,7 @@ JobService::JobService(
     if (!options_.clock) {
         options_.clock = now_ms;
     }
+    store_.on_job_written([this](const std::string& job_id) { watch_.notify(job_id); });
 }
 
 std::string JobService::callback_token(std::string_view provider, std::string_view job_id) const {

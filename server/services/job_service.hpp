@@ -19,6 +19,7 @@
 #include "common/crypto.hpp"
 #include "server/providers/provider.hpp"
 #include "server/services/job_state.hpp"
+#include "server/services/job_watch.hpp"
 #include "server/services/request_validator.hpp"
 #include "server/services/submission.hpp"
 #include "server/storage/job_store.hpp"
@@ -127,6 +128,9 @@ public:
     /// True when storage accepts writes.
     net::awaitable<bool> ready();
 
+    /// Long-poll: subscribers are woken by every committed write to their job.
+    JobWatch& watch() { return watch_; }
+
 private:
     struct Resolved {
         std::shared_ptr<providers::Provider> provider;
@@ -158,6 +162,7 @@ private:
     std::vector<std::shared_ptr<providers::Provider>> providers_;
     JobServiceOptions options_;
     crypto::HmacSha256 token_key_;  ///< options_.callback_secret, set up once
+    JobWatch watch_;
 };
 
 /// True when `id` has the form of a job id ("job_" and 32 lowercase hex digits).

@@ -214,6 +214,9 @@ net::awaitable<std::optional<DeliveryResult>> JobStore::record_delivery(
         return DeliveryResult{std::move(*job), std::move(delivery)};
     };
     auto result = co_await db_.write(std::move(work));
+    if (result) {
+        written(result->job.id);
+    }
     co_return result;
 }
 
@@ -263,8 +266,11 @@ net::awaitable<std::optional<JobRecord>> JobStore::record_query(std::string job_
         }
         return job;
     };
-    auto written = co_await db_.write(std::move(work));
-    co_return written;
+    auto stored = co_await db_.write(std::move(work));
+    if (stored) {
+        written(stored->id);
+    }
+    co_return stored;
 }
 
 net::awaitable<std::vector<JobRecord>> JobStore::due_for_poll(std::int64_t now_ms, std::size_t limit) {

@@ -57,6 +57,10 @@ public:
     /// `db` must outlive the store.
     explicit JobStore(Database& db) : db_(db) {}
 
+    /// Called with a job's id after each committed write that may have changed it (on the
+    /// writer's caller's executor). Set once, before the store is used.
+    void on_job_written(std::function<void(const std::string& job_id)> listener) { on_written_ = std::move(listener); }
+
     /// Inserts `job`, unless it carries an idempotency key a stored job already has: then
     /// nothing is written and that job is returned.
     net::awaitable<std::optional<JobRecord>> insert(JobRecord job);
@@ -88,7 +92,14 @@ public:
     net::awaitable<bool> writable();
 
 private:
+    void written(const std::string& job_id) const {
+        if (on_written_) {
+            on_written_(job_id);
+        }
+    }
+
     Database& db_;
+    std::function<void(const std::string&)> on_written_;
 };
 
 }  // namespace seedhook::storage

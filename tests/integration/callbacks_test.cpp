@@ -1,6 +1,8 @@
 // The provider-facing callback route: capability tokens, durable commit before 2xx,
 // duplicates and out-of-order deliveries, payload checks.
 #include <SQLiteCpp/Database.h>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "common/crypto.hpp"
@@ -185,6 +187,73 @@ TEST_F(Callbacks, AcknowledgedDeliverySurvivesARestartAndTheTokenStaysValid) {
 std::string stored_secret(const TempDir& dir) {
     SQLite::Database db((dir.path() / "seedhook.db").string());
     return db.execAndGet("SELECT value FROM settings WHERE key = 'callbacks_secret'").getString();
+}
+
+// Long-poll reads (?wait=): the answer comes when a delivery changes the job, not at the end
+// of the wait, and an unchanged job is answered when the wait ends.
+TEST_F(Callbacks, LongPollAnswersAsSoonAsADeliveryChangesTheJob) {
+    const std::string path = "/v1/jobs/" + job_id;
+    const std::string etag(app->client().get(path).headers.get("ETag"));
+    ASSERT_FALSE(etag.empty());
+    Response polled;
+    std::chrono::steady_clock::duration took{};
+    std::thread poller([&] {
+        Client own(app->port());
+        const auto start = std::chrono::steady_clock::now();
+        polled = own.request("GET", path + "?wait=30", {}, {{"Authorization", std::string("Bearer ") + kToken}, {"If-None-Match", etag}});
+        took = std::chrono::steady_clock::now() - start;
+    });
+    // The poller is waiting once the watch counts it; then the provider calls back.
+    EXPECT_TRUE(eventually([&] { return app->app().long_polls() == 1; }, std::chrono::seconds(5)));
+    EXPECT_EQ(deliver(task_body(task_id, "processing", 40)).status, 200);
+    poller.join();
+    EXPECT_EQ(polled.status, 200) << polled.body;
+    EXPECT_EQ(json::get_int(polled.json(), "progress"), 40);
+    EXPECT_NE(polled.headers.get("ETag"), etag);
+    EXPECT_LT(took, std::chrono::seconds(20)) << "the answer waited for the end of the wait";
+    EXPECT_EQ(app->app().long_polls(), 0U);
+}
+
+TEST_F(Callbacks, LongPollOnAnUnchangedJobEndsWith304WhenTheWaitEnds) {
+    const std::string path = "/v1/jobs/" + job_id;
+    const auto auth = std::make_pair(std::string("Authorization"), std::string("Bearer ") + kToken);
+    const std::string etag(app->client().get(path).headers.get("ETag"));
+    const auto start = std::chrono::steady_clock::now();
+    auto r = app->client().request("GET", path + "?wait=1", {}, {auth, {"If-None-Match", etag}});
+    EXPECT_EQ(r.status, 304);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+    // Without If-None-Match the job as it is comes at the end of the wait.
+    auto plain = app->client().request("GET", path + "?wait=1", {}, {auth});
+    EXPECT_EQ(plain.status, 200);
+    EXPECT_EQ(plain.headers.get("ETag"), etag);
+    // A tag that is already stale is answered at once, whatever the wait.
+    auto stale = app->client().request("GET", path + "?wait=30", {}, {auth, {"If-None-Match", "\"stale\""}});
+    EXPECT_EQ(stale.status, 200);
+}
+
+TEST_F(Callbacks, LongPollRefusesABadWait) {
+    const std::string path = "/v1/jobs/" + job_id;
+    for (const char* bad : {"?wait=31", "?wait=-1", "?wait=abc", "?wait=", "?wait=1.5", "?since=1"}) {
+        auto r = app->client().get(path + bad);
+        EXPECT_EQ(r.status, 422) << bad;
+        EXPECT_EQ(str(*json::find(r.json(), "error"), "code"), "invalid_parameter") << bad;
+    }
+    EXPECT_EQ(app->client().get("/v1/jobs/job_00000000000000000000000000000000?wait=1").status, 404);
+}
+
+TEST_F(Callbacks, ShutdownAnswersLongPollsAtOnce) {
+    const std::string path = "/v1/jobs/" + job_id;
+    Response polled;
+    std::thread poller([&] {
+        Client own(app->port());
+        polled = own.request("GET", path + "?wait=30", {}, {{"Authorization", std::string("Bearer ") + kToken}});
+    });
+    EXPECT_TRUE(eventually([&] { return app->app().long_polls() == 1; }, std::chrono::seconds(5)));
+    const auto start = std::chrono::steady_clock::now();
+    app->stop();
+    poller.join();
+    EXPECT_EQ(polled.status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10)) << "SIGTERM must stop within 10 s";
 }
 
 TEST(CallbackSecret, GeneratedSecretIsKeptInTheDatabaseAcrossRestarts) {
