@@ -152,6 +152,24 @@ struct App::Parts {
         }
     }
 
+    // Retention: prunes old callback bodies at startup and then every sweep interval.
+    net::awaitable<void> retain() {
+        const std::chrono::milliseconds max_age = std::chrono::hours(24) * config.retention_days;
+        net::steady_timer timer(ioc);
+        while (!stopping.load() && config.retention_days > 0) {
+            try {
+                const std::int64_t pruned = co_await jobs->prune_old_bodies(max_age);
+                if (pruned > 0) {
+                    log::info("retention", "pruned old callback bodies", {{"bodies", pruned}, {"days", config.retention_days}});
+                }
+            } catch (const StorageError& e) {
+                log::warn("retention", "cannot prune old callback bodies now", {{"error", e.what()}});
+            }
+            timer.expires_after(std::chrono::milliseconds(config.retention_sweep_interval_ms));
+            co_await timer.async_wait(kNoThrow);
+        }
+    }
+
     net::awaitable<void> shutdown() {
         server->stop_accepting();
         server->drain();
@@ -240,6 +258,11 @@ void App::start() {
     net::co_spawn(p.ioc, p.reconcile(), [](std::exception_ptr e) {
         if (e) {
             log::error("poll", "reconciliation stopped unexpectedly");
+        }
+    });
+    net::co_spawn(p.ioc, p.retain(), [](std::exception_ptr e) {
+        if (e) {
+            log::error("retention", "retention stopped unexpectedly");
         }
     });
     const auto& c = p.config;

@@ -67,6 +67,8 @@ const std::vector<KeyDef>& key_defs() {
         SEEDHOOK_KEY("submission.retry_base_ms", submission_retry_base_ms, false, "first backoff ceiling of submission retries (doubles, at most 10 attempts and 30 s of waits)"),
         SEEDHOOK_KEY("simulator.enabled", simulator_enabled, false, "run the built-in provider simulator (dev and tests)"),
         SEEDHOOK_KEY("simulator.complete_after_ms", simulator_complete_after_ms, false, "how long a simulated task takes"),
+        SEEDHOOK_KEY("retention.days", retention_days, false, "raw callback bodies older than this are pruned (0: kept forever)"),
+        SEEDHOOK_KEY("retention.sweep_interval_ms", retention_sweep_interval_ms, false, "how often old callback bodies are pruned"),
         SEEDHOOK_KEY("log.level", log_level, false, "debug, info, warn or error"),
         SEEDHOOK_KEY("server.threads", server_threads, false, "I/O threads (0: one per core)"),
     };
@@ -325,6 +327,8 @@ void validate(Config& c) {
     validate_range("polling.max_interval_ms", c.polling_max_interval_ms, c.polling_interval_ms, 86400000);
     validate_range("submission.retry_base_ms", c.submission_retry_base_ms, 1, 10000);
     validate_range("simulator.complete_after_ms", c.simulator_complete_after_ms, 0, 3600000);
+    validate_range("retention.days", c.retention_days, 0, 36500);
+    validate_range("retention.sweep_interval_ms", c.retention_sweep_interval_ms, 100, 86400000);
     if (!log::parse_level(c.log_level)) {
         fail("log.level", "must be debug, info, warn or error");
     }

@@ -122,6 +122,11 @@ public:
     /// flight) and records what changed. Returns how many were queried.
     net::awaitable<std::size_t> poll_due(std::size_t batch);
 
+    /// Retention: empties the raw bodies of deliveries received more than `max_age` ago, in
+    /// small batches (each its own short write, so callbacks are not held up). Returns how
+    /// many bodies were pruned.
+    net::awaitable<std::int64_t> prune_old_bodies(std::chrono::milliseconds max_age);
+
     /// Jobs by status and the polling backlog, for the metrics endpoint.
     net::awaitable<storage::JobStats> stats();
 
@@ -163,6 +168,7 @@ private:
     JobServiceOptions options_;
     crypto::HmacSha256 token_key_;  ///< options_.callback_secret, set up once
     JobWatch watch_;
+    std::int64_t pruned_through_ = 0;  ///< retention: deliveries up to this id are done
 };
 
 /// True when `id` has the form of a job id ("job_" and 32 lowercase hex digits).

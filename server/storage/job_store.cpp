@@ -353,6 +353,37 @@ net::awaitable<std::string> JobStore::setting_or_create(
     co_return result;
 }
 
+net::awaitable<PruneBatch> JobStore::prune_bodies(std::int64_t after_id, std::int64_t cutoff_ms, std::size_t limit) {
+    auto work = [after_id, cutoff_ms, limit](Connection& c) {
+        PruneBatch batch;
+        batch.last_id = after_id;
+        auto scan = c.prepare("SELECT id, received_at FROM callbacks WHERE id > ? ORDER BY id LIMIT ?");
+        scan->bind(1, after_id);
+        scan->bind(2, static_cast<std::int64_t>(limit));
+        std::size_t seen = 0;
+        bool reached_new = false;
+        while (scan->executeStep()) {
+            ++seen;
+            if (scan->getColumn(1).getInt64() >= cutoff_ms) {
+                reached_new = true;
+                break;
+            }
+            batch.last_id = scan->getColumn(0).getInt64();
+        }
+        scan->reset();
+        batch.more = !reached_new && seen == limit;
+        if (batch.last_id > after_id) {
+            auto prune = c.prepare("UPDATE callbacks SET body = '' WHERE id > ? AND id <= ? AND body <> ''");
+            prune->bind(1, after_id);
+            prune->bind(2, batch.last_id);
+            batch.pruned = prune->exec();
+        }
+        return batch;
+    };
+    auto result = co_await db_.write(std::move(work));
+    co_return result;
+}
+
 net::awaitable<bool> JobStore::writable() {
     auto work = [](Connection& c) {
         try {

@@ -184,6 +184,36 @@ TEST_F(Callbacks, AcknowledgedDeliverySurvivesARestartAndTheTokenStaysValid) {
     EXPECT_EQ(job_field("status"), "succeeded");
 }
 
+// Retention: bodies older than retention.days are pruned; the delivery rows and newer bodies stay.
+TEST_F(Callbacks, RetentionPrunesOldBodiesAndKeepsTheDeliveryRecords) {
+    ASSERT_EQ(deliver(task_body(task_id, "processing", 10)).status, 200);
+    ASSERT_EQ(deliver(task_body(task_id, "processing", 20)).status, 200);
+    app->stop();
+    {
+        // Two days pass for the first delivery only.
+        SQLite::Database db((dir.path() / "seedhook.db").string(), SQLite::OPEN_READWRITE);
+        db.exec("UPDATE callbacks SET received_at = received_at - 2 * 86400000 "
+                "WHERE id = (SELECT min(id) FROM callbacks WHERE source = 'callback')");
+    }
+    Config c = base_config(dir, free_port());
+    c.callbacks_secret = kSecret;
+    c.retention_days = 1;
+    app = std::make_unique<RunningApp>(c);
+    auto bodies = [&] {
+        std::vector<std::string> out;
+        auto doc = app->client().get("/v1/jobs/" + job_id + "/callbacks").json();
+        for (const auto& d : json::find(doc, "callbacks")->GetArray()) {
+            const auto* body = json::find(d, "body");
+            out.push_back(body == nullptr ? "<absent>" : body->IsNull() ? "null" : body->IsObject() ? "object" : "other");
+        }
+        return out;
+    };
+    EXPECT_TRUE(eventually([&] { return bodies() == std::vector<std::string>{"null", "object"}; }, std::chrono::seconds(5)))
+        << testing::PrintToString(bodies());
+    EXPECT_EQ(outcomes(), (std::vector<std::string>{"applied", "applied"}));
+    EXPECT_EQ(json::get_int(app->client().get("/v1/jobs/" + job_id).json(), "progress"), 20);
+}
+
 std::string stored_secret(const TempDir& dir) {
     SQLite::Database db((dir.path() / "seedhook.db").string());
     return db.execAndGet("SELECT value FROM settings WHERE key = 'callbacks_secret'").getString();

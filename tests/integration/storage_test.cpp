@@ -130,6 +130,36 @@ TEST(JobStore, TellsTheDeciderWhetherAnEventIdWasAlreadyRecorded) {
     EXPECT_EQ(seen, (std::vector<bool>{false, true, false}));
 }
 
+TEST(JobStore, PruningEmptiesOldBodiesInBatchesAndStopsAtTheFirstNewOne) {
+    TempDir dir;
+    storage::Database db({(dir.path() / "seedhook.db").string(), "FULL"});
+    storage::JobStore store(db);
+    run_sync(db, store.insert(sample_job("job_p")));
+    for (const std::int64_t at : {100, 200, 300, 400, 5000}) {
+        run_sync(db, store.record_delivery("job_p", std::nullopt, [at](storage::JobRecord&, bool) {
+            storage::CallbackRecord d;
+            d.received_at = at;
+            d.source = "callback";
+            d.outcome = "applied";
+            d.body = R"({"at":)" + std::to_string(at) + "}";
+            return d;
+        }));
+    }
+    auto first = run_sync(db, store.prune_bodies(0, 1000, 3));
+    EXPECT_EQ(first.pruned, 3);
+    EXPECT_TRUE(first.more);
+    auto second = run_sync(db, store.prune_bodies(first.last_id, 1000, 3));
+    EXPECT_EQ(second.pruned, 1);
+    EXPECT_FALSE(second.more) << "the delivery at 5000 is newer than the cutoff";
+    auto again = run_sync(db, store.prune_bodies(0, 1000, 10));
+    EXPECT_EQ(again.pruned, 0) << "already pruned bodies are not written again";
+    std::vector<std::string> bodies;
+    for (const auto& d : run_sync(db, store.deliveries("job_p"))) {
+        bodies.push_back(d.body);
+    }
+    EXPECT_EQ(bodies, (std::vector<std::string>{"", "", "", "", R"({"at":5000})"}));
+}
+
 TEST(JobStore, StorageFailureSurfacesAsStorageError) {
     TempDir dir;
     const auto path = (dir.path() / "seedhook.db").string();
