@@ -8,6 +8,7 @@ build_packages=(
   build-essential g++ cmake ninja-build ccache pkg-config git ca-certificates openssl curl
   libboost1.81-dev libboost-url1.81-dev libssl-dev rapidjson-dev
   libsqlite3-dev libsqlitecpp-dev sqlite3 libgtest-dev
+  prometheus  # promtool: the tests check /metrics with it
 )
 runtime_packages=(libssl3 libsqlite3-0 libboost-url1.81.0 ca-certificates curl)
 

@@ -1,6 +1,11 @@
 // Listing, idempotent creation, submission retries and callback confirmation, over real TLS
 // with the simulator (or a scripted provider peer) and a real SQLite file.
+#include <sys/wait.h>
+
 #include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -125,6 +130,33 @@ TEST_F(JobsApi, MetricsDescribeRequestsCallbacksJobsAndProviderCalls) {
     // Job ids never become label values (a route pattern is counted instead).
     EXPECT_EQ(r.body.find(id), std::string::npos);
     EXPECT_NE(r.body.find(R"(route="/v1/jobs/{id}")"), std::string::npos);
+}
+
+// The exposition must be what Prometheus accepts: checked by Prometheus's own linter
+// (promtool, Debian package prometheus, installed by scripts/install-deps.sh).
+TEST_F(JobsApi, MetricsPassPromtoolCheck) {
+    auto created = app.client().post("/v1/jobs", job_body());
+    ASSERT_EQ(created.status, 201);
+    const std::string id = str(created.json(), "id");
+    ASSERT_TRUE(eventually([&] { return str(app.client().get("/v1/jobs/" + id).json(), "status") == "succeeded"; }, std::chrono::seconds(5)));
+    EXPECT_EQ(app.client().get("/v1/jobs/job_00000000000000000000000000000000").status, 404);
+    EXPECT_EQ(app.client().request("GET", "/v1/jobs").status, 401);
+    auto r = app.client().request("GET", "/metrics");
+    ASSERT_EQ(r.status, 200);
+    const auto file = dir.path() / "metrics.txt";
+    {
+        std::ofstream out(file);
+        out << r.body;
+    }
+    const auto report = dir.path() / "promtool.txt";
+    const std::string command = "promtool check metrics < '" + file.string() + "' > '" + report.string() + "' 2>&1";
+    const int status = std::system(command.c_str());
+    std::ifstream in(report);
+    const std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_TRUE(WIFEXITED(status)) << command;
+    ASSERT_NE(WEXITSTATUS(status), 127) << "promtool is missing: run scripts/install-deps.sh";
+    EXPECT_EQ(WEXITSTATUS(status), 0) << said << "\n" << r.body;
+    EXPECT_EQ(said, "") << "promtool lint findings:\n" << said;
 }
 
 TEST_F(JobsApi, SubmissionsReuseOnePooledConnectionToTheProvider) {
