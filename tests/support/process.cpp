@@ -22,7 +22,12 @@ std::string slurp(const std::filesystem::path& p) {
     return s.str();
 }
 
-Process spawn_seedhook(const TempDir& dir, const std::vector<std::string>& args, const std::vector<std::string>& env_extra) {
+Process spawn_seedhook(
+    const TempDir& dir,
+    const std::vector<std::string>& args,
+    const std::vector<std::string>& env_extra,
+    const std::vector<std::string>& wrapper
+) {
     static int counter = 0;
     Process p;
     p.out = dir.path() / ("out" + std::to_string(counter) + ".log");
@@ -31,7 +36,8 @@ Process spawn_seedhook(const TempDir& dir, const std::vector<std::string>& args,
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, p.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&actions, 2, p.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> argv_s = {SEEDHOOK_BINARY};
+    std::vector<std::string> argv_s = wrapper;
+    argv_s.emplace_back(SEEDHOOK_BINARY);
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_s) {
@@ -51,7 +57,7 @@ Process spawn_seedhook(const TempDir& dir, const std::vector<std::string>& args,
         envp.push_back(e.data());
     }
     envp.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&p.pid, argv[0], &actions, nullptr, argv.data(), envp.data()), 0);
+    EXPECT_EQ(posix_spawnp(&p.pid, argv[0], &actions, nullptr, argv.data(), envp.data()), 0);
     posix_spawn_file_actions_destroy(&actions);
     return p;
 }

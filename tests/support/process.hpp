@@ -20,7 +20,14 @@ struct Process {
 };
 
 /// Starts the binary with `args`; its environment is ours without SEEDHOOK_* plus `env_extra`.
-Process spawn_seedhook(const TempDir& dir, const std::vector<std::string>& args, const std::vector<std::string>& env_extra = {});
+/// With a `wrapper` (a command found on PATH, e.g. unshare ...), runs `wrapper... binary args...`;
+/// the wrapper must exec the binary so that the pid is the binary's.
+Process spawn_seedhook(
+    const TempDir& dir,
+    const std::vector<std::string>& args,
+    const std::vector<std::string>& env_extra = {},
+    const std::vector<std::string>& wrapper = {}
+);
 
 /// Waits up to `limit`; returns the exit code (128 + signal when killed), or -1 when it did
 /// not exit (it is then killed).
