@@ -188,6 +188,7 @@ void Database::enqueue(PendingWrite op) {
 // themselves to the number of concurrent writers; an idle service commits each write alone.
 void Database::drain() {
     std::vector<PendingWrite> batch;
+    bool more = false;
     {
         const std::lock_guard lock(queue_mutex_);
         const std::size_t n = std::min(queue_.size(), std::max<std::size_t>(1, options_.max_batch));
@@ -195,8 +196,9 @@ void Database::drain() {
         std::move(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n), std::back_inserter(batch));
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
         drain_posted_ = !queue_.empty();
+        more = drain_posted_;  // read under the lock: enqueue() writes it from other threads
     }
-    if (drain_posted_) {
+    if (more) {
         // More than one batch was waiting: the rest goes next, after this one.
         net::post(writer_pool_, [this] { drain(); });
     }
