@@ -72,18 +72,53 @@ bool is_valid_utf8(std::string_view s) {
     }
     return true;
 }
+
+// True when arrays and objects nest deeper than kMaxDepth outside of strings.
+bool too_deep(std::string_view text) {
+    std::size_t depth = 0;
+    bool in_string = false;
+    bool escaped = false;
+    for (const char c : text) {
+        if (in_string) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > kMaxDepth) {
+                return true;
+            }
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return false;
+}
 }  // namespace
 
 std::optional<Document> parse(std::string_view text) {
-    // RapidJSON stops at a NUL; raw NUL is never valid JSON (inside strings it is \u0000).
-    if (text.find('\0') != std::string_view::npos) {
-        return std::nullopt;
-    }
-    // Checking UTF-8 byte by byte inside the parser costs more than the parse itself; text that
-    // is all ASCII (nearly every payload) cannot be invalid UTF-8, so only the rest is checked.
+    // One cheap pass: raw NUL (never valid JSON, and RapidJSON stops at it), bytes over 0x7F,
+    // and how many brackets open.
     unsigned char high = 0;
+    bool nul = false;
+    std::size_t opens = 0;
     for (const char c : text) {
         high |= static_cast<unsigned char>(c);
+        nul |= c == '\0';
+        opens += static_cast<std::size_t>(c == '[' || c == '{');
+    }
+    if (nul) {
+        return std::nullopt;
+    }
+    // Deep nesting is refused before it is parsed: code that walks a document (writers,
+    // redaction) recurses, and a 1 MiB body of brackets would overflow the stack.
+    if (opens > kMaxDepth && too_deep(text)) {
+        return std::nullopt;
     }
     Document doc;
     if ((high & 0x80U) == 0) {

@@ -17,7 +17,11 @@ namespace seedhook::json {
 using Document = rapidjson::Document;
 using Value = rapidjson::Value;
 
-/// Parses `text`; nullopt when it is not valid JSON (or not valid UTF-8).
+/// Arrays and objects nested deeper than this are refused by parse().
+inline constexpr std::size_t kMaxDepth = 64;
+
+/// Parses `text`; nullopt when it is not valid JSON (or not valid UTF-8), or nests deeper than
+/// kMaxDepth.
 std::optional<Document> parse(std::string_view text);
 
 /// The member `key` of `object`, or nullptr when absent (or `object` is not an object).

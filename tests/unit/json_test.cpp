@@ -36,6 +36,34 @@ TEST(JsonParse, AcceptsValidMultiByteUtf8) {
     EXPECT_EQ(json::get_string(*doc, "k"), "\xe7\x8c\xab");
 }
 
+TEST(JsonParse, RefusesNestingDeeperThanTheLimitAndCountsOnlyOutsideStrings) {
+    auto nested = [](std::size_t depth, const char* open, const char* close) {
+        std::string s;
+        for (std::size_t i = 0; i < depth; ++i) {
+            s += open;
+        }
+        s += "1";
+        for (std::size_t i = 0; i < depth; ++i) {
+            s += close;
+        }
+        return s;
+    };
+    EXPECT_TRUE(json::parse(nested(json::kMaxDepth, "[", "]")));
+    EXPECT_FALSE(json::parse(nested(json::kMaxDepth + 1, "[", "]")));
+    EXPECT_TRUE(json::parse(nested(json::kMaxDepth, R"({"a":)", "}")));
+    EXPECT_FALSE(json::parse(nested(json::kMaxDepth + 1, R"({"a":)", "}")));
+    EXPECT_FALSE(json::parse(nested(300000, "[", "]")));
+    // Brackets inside strings (escaped quotes included) are text, not nesting.
+    const std::string in_string = R"({"a":"\")" + std::string(1000, '[') + R"("})";
+    EXPECT_TRUE(json::parse(in_string));
+    // Many siblings are not depth.
+    std::string wide = "[";
+    for (int i = 0; i < 1000; ++i) {
+        wide += i == 0 ? "[]" : ",[]";
+    }
+    EXPECT_TRUE(json::parse(wide + "]"));
+}
+
 TEST(JsonParse, RejectsTrailingJunk) {
     EXPECT_FALSE(json::parse("{} x").has_value());
     EXPECT_FALSE(json::parse("{}{}").has_value());
