@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages seedhook needs to build, test and run, if any is missing.
-# Usage: scripts/install-deps.sh [--runtime]   (--runtime: only what the binary needs to run)
+# Usage: scripts/install-deps.sh [--runtime | --node]
+#   --runtime: only what the binary needs to run
+#   --node:    only Node.js and npm (scripts/lint-openapi.sh)
 # Shared by the README's commands, CI and the Dockerfile.
 set -euo pipefail
 
@@ -10,13 +12,20 @@ build_packages=(
   libsqlite3-dev libsqlitecpp-dev sqlite3 libgtest-dev
   prometheus  # promtool: the tests check /metrics with it
 )
+# Node.js and npm run the OpenAPI linter (scripts/lint-openapi.sh, which asks for them with
+# --node; the image build needs neither). They are looked for as commands, not packages: a
+# machine may have another build of Node whose nodejs package bundles npm, which Debian's npm
+# would conflict with.
+node_packages=(nodejs npm)
 runtime_packages=(libssl3 libsqlite3-0 libboost-url1.81.0 ca-certificates curl)
 
-if [[ "${1:-}" == "--runtime" ]]; then
-  wanted=("${runtime_packages[@]}")
-else
-  wanted=("${build_packages[@]}")
-fi
+wanted=()
+with_node=false
+case "${1:-}" in
+  --runtime) wanted=("${runtime_packages[@]}") ;;
+  --node) with_node=true ;;
+  *) wanted=("${build_packages[@]}") ;;
+esac
 
 missing=()
 for pkg in "${wanted[@]}"; do
@@ -24,6 +33,9 @@ for pkg in "${wanted[@]}"; do
     missing+=("$pkg")
   fi
 done
+if $with_node && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+  missing+=("${node_packages[@]}")
+fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0

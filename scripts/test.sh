@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/lint-openapi.sh
 
 echo "== build and test (build/)"
 scripts/build.sh build -DSEEDHOOK_TESTS=ON
