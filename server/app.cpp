@@ -1,5 +1,7 @@
 #include "server/app.hpp"
 
+#include <sys/resource.h>
+
 #include <map>
 #include <thread>
 #include <vector>
@@ -190,6 +192,35 @@ struct App::Parts {
     }
 };
 
+namespace {
+
+// The connection bound must fit the process's file limit, with room for the database, the
+// provider connections and the log: the soft limit is raised as far as the hard one allows,
+// and the bound lowered (loudly) when even that is not enough.
+std::size_t connection_bound(std::size_t wanted) {
+    constexpr rlim_t kReserve = 256;
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) != 0) {
+        return wanted;
+    }
+    const rlim_t needed = static_cast<rlim_t>(wanted) + kReserve;
+    if (files.rlim_cur < needed) {
+        rlimit raised = files;
+        raised.rlim_cur = files.rlim_max == RLIM_INFINITY ? needed : std::min(needed, files.rlim_max);
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+            files = raised;
+        }
+    }
+    if (files.rlim_cur != RLIM_INFINITY && files.rlim_cur < needed) {
+        const std::size_t bound = files.rlim_cur > 2 * kReserve ? static_cast<std::size_t>(files.rlim_cur - kReserve) : static_cast<std::size_t>(files.rlim_cur / 2);
+        log::warn("app", "server.max_connections lowered to fit the open-file limit", {{"wanted", static_cast<std::int64_t>(wanted)}, {"max_connections", static_cast<std::int64_t>(bound)}, {"file_limit", static_cast<std::int64_t>(files.rlim_cur)}});
+        return bound;
+    }
+    return wanted;
+}
+
+}  // namespace
+
 App::App(Config config, bool handle_signals) : parts_(std::make_unique<Parts>(std::move(config))) {
     Parts& p = *parts_;
     p.handle_signals = handle_signals;
@@ -231,6 +262,7 @@ App::App(Config config, bool handle_signals) : parts_(std::make_unique<Parts>(st
     so.address = c.listen_address;
     so.port = static_cast<std::uint16_t>(c.listen_port);
     so.body_limit = static_cast<std::uint64_t>(c.callbacks_max_body_bytes);
+    so.max_connections = connection_bound(static_cast<std::size_t>(c.server_max_connections));
     p.server = std::make_unique<http::HttpServer>(p.ioc, server_ctx, so, [&router = p.router](HttpRequest r) {
         return router.handle(std::move(r));
     });

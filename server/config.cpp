@@ -71,6 +71,7 @@ const std::vector<KeyDef>& key_defs() {
         SEEDHOOK_KEY("retention.sweep_interval_ms", retention_sweep_interval_ms, false, "how often old callback bodies are pruned"),
         SEEDHOOK_KEY("log.level", log_level, false, "debug, info, warn or error"),
         SEEDHOOK_KEY("server.threads", server_threads, false, "I/O threads (0: one per core)"),
+        SEEDHOOK_KEY("server.max_connections", server_max_connections, false, "open connections at most; more are closed at accept (bounded by the file limit)"),
     };
     return defs;
 }
@@ -333,6 +334,7 @@ void validate(Config& c) {
         fail("log.level", "must be debug, info, warn or error");
     }
     validate_range("server.threads", c.server_threads, 0, 256);
+    validate_range("server.max_connections", c.server_max_connections, 1, 1000000);
 }
 
 std::string default_text(const KeyDef& def) {

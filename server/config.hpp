@@ -54,6 +54,7 @@ struct Config {
     std::int64_t retention_sweep_interval_ms = 600000;
     std::string log_level = "info";
     std::int64_t server_threads = 0;  ///< 0: one per core
+    std::int64_t server_max_connections = 10000;
 };
 
 /// Looks up an environment variable.

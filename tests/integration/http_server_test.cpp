@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -15,6 +17,7 @@
 #include <boost/beast/core.hpp>
 #include <gtest/gtest.h>
 
+#include "common/json.hpp"
 #include "common/tls.hpp"
 #include "server/http/http_server.hpp"
 #include "tests/support/test_support.hpp"
@@ -224,6 +227,208 @@ TEST(HttpServerIdle, IdleConnectionIsClosedAfterTheIdleTimeout) {
     server.stop_accepting();
     ioc.stop();
     runner.join();
+}
+
+// A bare server with short timeouts and a small connection bound, for the hostile clients below.
+class TightServer {
+public:
+    TightServer() {
+        auto ctx = std::make_shared<net::ssl::context>(tls::make_server_context({tls::read_pem_file(certs_dir() + "/server.crt"), tls::read_pem_file(certs_dir() + "/server.key")}));
+        http::ServerOptions o;
+        o.handshake_timeout = std::chrono::milliseconds(400);
+        o.request_timeout = std::chrono::milliseconds(400);
+        o.idle_timeout = std::chrono::milliseconds(400);
+        o.max_connections = 50;
+        server = std::make_unique<http::HttpServer>(ioc, ctx, o, [](HttpRequest) -> net::awaitable<HttpResponse> {
+            HttpResponse r;
+            r.body = R"({"ok":true})";
+            co_return r;
+        });
+        server->start();
+        runner = std::thread([this] { ioc.run(); });
+    }
+    ~TightServer() {
+        server->stop_accepting();
+        server->drain();
+        eventually([this] { return server->connections() == 0; }, std::chrono::seconds(3));
+        ioc.stop();
+        runner.join();
+    }
+
+    bool serves() {
+        RawTls conn(server->port());
+        if (conn.handshake()) {
+            return false;
+        }
+        conn.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        return conn.read_until("}").starts_with("HTTP/1.1 200");
+    }
+
+    net::io_context ioc;
+    std::unique_ptr<http::HttpServer> server;
+    std::thread runner;
+};
+
+TEST(HostileClients, SlowlorisHeadersAreCutOffByTheRequestTimeout) {
+    TightServer t;
+    RawTls conn(t.server->port());
+    ASSERT_FALSE(conn.handshake());
+    const auto started = std::chrono::steady_clock::now();
+    bool cut = false;
+    try {
+        conn.send("GET / HTTP/1.1\r\n");
+        for (int i = 0; i < 100; ++i) {  // a header byte every 50 ms, never finishing
+            conn.send("X");
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    } catch (const std::exception&) {
+        cut = true;  // the server closed the connection
+    }
+    if (!cut) {
+        conn.read_until("never", std::chrono::seconds(1));
+        cut = conn.closed();
+    }
+    EXPECT_TRUE(cut);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    EXPECT_TRUE(t.serves());
+}
+
+TEST(HostileClients, AChunkedBodyWithoutEndIsCutOff) {
+    TightServer t;
+    RawTls conn(t.server->port());
+    ASSERT_FALSE(conn.handshake());
+    conn.send(post_head("/", "Transfer-Encoding: chunked\r\n") + "5\r\nhello\r\n");
+    conn.read_until("never", std::chrono::seconds(3));
+    EXPECT_TRUE(conn.closed());
+    EXPECT_TRUE(eventually([&] { return t.server->connections() == 0; }, std::chrono::seconds(3)));
+    EXPECT_TRUE(t.serves());
+}
+
+TEST(HostileClients, ThousandsOfIdleConnectionsAreBoundedAndShedByTheHandshakeTimeout) {
+    TightServer t;
+    net::io_context ioc;
+    std::vector<std::unique_ptr<tcp::socket>> idle;
+    for (int i = 0; i < 1000; ++i) {
+        auto s = std::make_unique<tcp::socket>(ioc);
+        boost::system::error_code ec;
+        s->connect({net::ip::make_address("127.0.0.1"), t.server->port()}, ec);
+        if (!ec) {
+            idle.push_back(std::move(s));
+        }
+    }
+    EXPECT_GT(idle.size(), 500U);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_LE(t.server->connections(), 50U) << "over the bound, connections are closed at accept";
+    // Nobody says anything: the handshake timeout sheds them, and real clients get in again.
+    EXPECT_TRUE(eventually([&] { return t.server->connections() == 0; }, std::chrono::seconds(5)));
+    idle.clear();
+    EXPECT_TRUE(t.serves());
+}
+
+TEST(HostileClients, TlsGarbageIsDroppedAndOthersAreServed) {
+    TightServer t;
+    net::io_context ioc;
+    for (const std::string& garbage : std::vector<std::string>{std::string("\x16\x03\x01\xff\xff", 5) + std::string(200, '\x00'), std::string(4096, '\xee'), std::string("\x16\x03\x03\x00\x05hello", 10)}) {
+        tcp::socket socket(ioc);
+        socket.connect({net::ip::make_address("127.0.0.1"), t.server->port()});
+        boost::system::error_code ec;
+        net::write(socket, net::buffer(garbage), ec);
+        char buf[512];
+        socket.read_some(net::buffer(buf), ec);  // an alert or a close, never a hang
+        EXPECT_TRUE(eventually([&] { return t.server->connections() == 0; }, std::chrono::seconds(3)));
+    }
+    EXPECT_TRUE(t.serves());
+}
+
+TEST_F(HttpServerEdges, AHeaderFloodIs431) {
+    RawTls conn(app->port());
+    ASSERT_FALSE(conn.handshake());
+    std::string flood = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    for (int i = 0; i < 5000; ++i) {
+        flood += "X-" + std::to_string(i) + ": y\r\n";
+    }
+    conn.send(flood + "\r\n");
+    const std::string answer = conn.read_until("}}");
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 431")) << answer.substr(0, 200);
+    EXPECT_EQ(app->client().request("GET", "/healthz").status, 200);
+}
+
+// Sends `method target` as written (no client-side URL checks) and returns the raw answer.
+std::string raw_exchange(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body = {}) {
+    RawTls conn(port);
+    if (conn.handshake()) {
+        return {};
+    }
+    conn.send(method + " " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kToken +
+              "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+    return conn.read_until("\r\n\r\n{\"never\"");
+}
+
+int status_of(const std::string& answer) {
+    return answer.size() > 12 && answer.starts_with("HTTP/1.1 ") ? std::atoi(answer.substr(9, 3).c_str()) : 0;
+}
+
+TEST_F(HttpServerEdges, OddJobIdsAreRefusedCleanly) {
+    for (const std::string& id : std::vector<std::string>{
+             "..%2F..%2Fetc%2Fpasswd", "%2e%2e", "job_%00", "job_%C0%AE%C0%AE", "%FF%FE", "job_'%20OR%201=1--",
+             "job_0123456789abcdef0123456789abcdeF", "job_0123456789abcdef0123456789abcdef0", std::string(4000, 'a'),
+             "%25", "job_%u002e", "x;y", "%", "job_\xC3\x28", "%E2%80%AE"}) {
+        const std::string get = raw_exchange(app->port(), "GET", "/v1/jobs/" + id);
+        const int status = status_of(get);
+        EXPECT_TRUE(status == 400 || status == 404) << id << " -> " << get.substr(0, 300);
+        EXPECT_NE(get.find("{\"error\":{\"code\":"), std::string::npos) << id << " -> " << get.substr(0, 300);
+        const std::string post = raw_exchange(app->port(), "POST", "/v1/callbacks/evolink/" + id + "?token=x", "{}");
+        EXPECT_TRUE(status_of(post) >= 400 && status_of(post) < 500) << id << " -> " << post.substr(0, 300);
+    }
+    for (const std::string& target : std::vector<std::string>{"/v1/jobs/../healthz", "/v1//jobs", "/v1/jobs/%2F", "//healthz", "/v1/jobs/a/b/c/d", "*", "http://evil/v1/jobs", "/v1/jobs#frag"}) {
+        const std::string answer = raw_exchange(app->port(), "GET", target);
+        const int status = status_of(answer);
+        EXPECT_TRUE(status == 400 || status == 404) << target << " -> " << answer.substr(0, 300);
+    }
+    EXPECT_EQ(app->client().request("GET", "/healthz").status, 200);
+}
+
+TEST_F(HttpServerEdges, HostileJsonIsRefusedAndSqlLookingTextIsJustText) {
+    const std::string deep_array = std::string(100000, '[') + std::string(100000, ']');
+    const std::string deep_object = [] {
+        std::string s;
+        for (int i = 0; i < 20000; ++i) {
+            s += R"({"a":)";
+        }
+        s += "1";
+        return s + std::string(20000, '}');
+    }();
+    auto big = [&](const std::string& body) {
+        Client c(app->port());  // a fresh client: a refusal may close the connection
+        try {
+            return c.post("/v1/jobs", body).status;
+        } catch (const std::exception&) {
+            return 0;
+        }
+    };
+    // Over the 4 KiB body limit of this fixture: refused from the length (413), or the
+    // connection is closed before the client has finished sending (0).
+    for (const int status : {big(deep_array), big(deep_object)}) {
+        EXPECT_TRUE(status == 413 || status == 0) << status;
+    }
+    // Within the limit, still too deep for a job request: 400, never a crash.
+    EXPECT_EQ(app->client().post("/v1/jobs", std::string(1500, '[') + std::string(1500, ']')).status, 400);
+    EXPECT_EQ(app->client().post("/v1/jobs", R"({"model":"seedance-1.5-pro","prompt":"a","options":{"x":)" + std::string(100, '[') + std::string(100, ']') + "}}").status, 400);
+    EXPECT_EQ(app->client().post("/v1/jobs", R"({"model":"seedance-1.5-pro","prompt":"bad )" + std::string("\xC3\x28\xFF") + R"("})").status, 400);
+    EXPECT_EQ(app->client().post("/v1/jobs", R"({"model":"seedance-1.5-pro","prompt":"\ud800 lone surrogate"})").status / 100, 4);
+    EXPECT_EQ(app->client().post("/v1/jobs", R"({"model":"seedance-1.5-pro","prompt":"a cat"} trailing)").status, 400);
+    const std::string sql = R"(Robert'); DROP TABLE jobs;-- \" OR 1=1)";
+    auto created = app->client().post("/v1/jobs", R"({"model":"seedance-1.5-pro","prompt":")" + sql + R"(","metadata":{"k":"' OR ''='"}})");
+    ASSERT_EQ(created.status, 201) << created.body;
+    const std::string id(*json::get_string(created.json(), "id"));
+    auto read = app->client().get("/v1/jobs/" + id);
+    ASSERT_EQ(read.status, 200);
+    const auto doc = read.json();
+    EXPECT_EQ(json::get_string(*json::find(doc, "request"), "prompt").value_or(""), "Robert'); DROP TABLE jobs;-- \" OR 1=1");
+    auto list = app->client().get("/v1/jobs?model=%27%20OR%201%3D1--");
+    // Either refused as an unknown model or matched as text (nothing): never "every job".
+    EXPECT_TRUE(list.status == 422 || (list.status == 200 && list.body.find("\"jobs\":[]") != std::string::npos)) << list.body;
+    EXPECT_EQ(app->client().get("/v1/jobs?limit=5").status, 200);
 }
 
 // A provider that takes its time to answer create-task: a request is in flight when the stop begins.

@@ -159,6 +159,21 @@ TEST_F(JobsApi, MetricsPassPromtoolCheck) {
     EXPECT_EQ(said, "") << "promtool lint findings:\n" << said;
 }
 
+// Within the default 1 MiB body limit, nesting deep enough to overflow a recursive walker
+// (it once crashed the process through a job's options) is refused, and the service serves on.
+TEST_F(JobsApi, DeeplyNestedBodiesAreRefusedWithoutHarm) {
+    const std::size_t depth = 400000;
+    const std::string deep = std::string(depth, '[') + std::string(depth, ']');
+    auto job = app.client().post("/v1/jobs", R"({"model":"seedance-1.5-pro","prompt":"a","options":{"x":)" + deep + "}}");
+    EXPECT_EQ(job.status, 400) << job.body;
+    auto created = app.client().post("/v1/jobs", job_body("[sim:no-callback] deep"));
+    ASSERT_EQ(created.status, 201);
+    const std::string id = str(created.json(), "id");
+    auto callback = app.client().request("POST", "/v1/callbacks/evolink/" + id + "?token=x", R"({"id":"t","data":)" + deep + "}", {{"Content-Type", "application/json"}});
+    EXPECT_EQ(callback.status / 100, 4) << callback.body;
+    EXPECT_EQ(app.client().get("/v1/jobs/" + id).status, 200);
+}
+
 TEST_F(JobsApi, SubmissionsReuseOnePooledConnectionToTheProvider) {
     constexpr int kJobs = 20;
     for (int i = 0; i < kJobs; ++i) {
