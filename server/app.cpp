@@ -154,18 +154,18 @@ struct App::Parts {
         }
     }
 
-    // Retention: prunes old callback bodies at startup and then every sweep interval.
+    // Retention: deletes old callback deliveries at startup and then every sweep interval.
     net::awaitable<void> retain() {
         const std::chrono::milliseconds max_age = std::chrono::hours(24) * config.retention_days;
         net::steady_timer timer(ioc);
         while (!stopping.load() && config.retention_days > 0) {
             try {
-                const std::int64_t pruned = co_await jobs->prune_old_bodies(max_age);
+                const std::int64_t pruned = co_await jobs->prune_old_deliveries(max_age);
                 if (pruned > 0) {
-                    log::info("retention", "pruned old callback bodies", {{"bodies", pruned}, {"days", config.retention_days}});
+                    log::info("retention", "deleted old callback deliveries", {{"deliveries", pruned}, {"days", config.retention_days}});
                 }
             } catch (const StorageError& e) {
-                log::warn("retention", "cannot prune old callback bodies now", {{"error", e.what()}});
+                log::warn("retention", "cannot delete old callback deliveries now", {{"error", e.what()}});
             }
             timer.expires_after(std::chrono::milliseconds(config.retention_sweep_interval_ms));
             co_await timer.async_wait(kNoThrow);

@@ -50,7 +50,7 @@ struct Config {
     std::int64_t submission_retry_base_ms = 500;
     bool simulator_enabled = false;
     std::int64_t simulator_complete_after_ms = 2000;
-    std::int64_t retention_days = 30;                ///< 0: raw callback bodies are kept forever
+    std::int64_t retention_days = 30;                ///< 0: callback deliveries are kept forever
     std::int64_t retention_sweep_interval_ms = 600000;
     std::string log_level = "info";
     std::int64_t server_threads = 0;  ///< 0: one per core

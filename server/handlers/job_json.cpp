@@ -80,9 +80,7 @@ std::string deliveries_json(const std::vector<storage::CallbackRecord>& deliveri
         w.member_or_null("provider_status", d.provider_status);
         w.member_or_null("event_id", d.event_id);
         w.key("body");
-        if (d.body.empty()) {
-            w.null();  // pruned by retention
-        } else if (json::parse(d.body)) {
+        if (json::parse(d.body)) {
             w.raw(d.body);
         } else {
             w.string(d.body);

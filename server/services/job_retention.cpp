@@ -1,15 +1,16 @@
-// JobService: retention. Raw callback bodies are the bulk of the database; past their age
-// they are emptied in small batches, oldest first, and the freed pages are reused by SQLite.
+// JobService: retention. Callback deliveries and their raw bodies are the bulk of the
+// database; past their age they are deleted in small batches, oldest first, and SQLite reuses
+// the freed pages, so the file stops growing once retention.days of traffic is stored.
 #include "server/services/job_service.hpp"
 
 namespace seedhook::services {
 
-net::awaitable<std::int64_t> JobService::prune_old_bodies(std::chrono::milliseconds max_age) {
+net::awaitable<std::int64_t> JobService::prune_old_deliveries(std::chrono::milliseconds max_age) {
     constexpr std::size_t kBatch = 500;
     const std::int64_t cutoff = options_.clock() - max_age.count();
     std::int64_t total = 0;
     for (;;) {
-        const storage::PruneBatch batch = co_await store_.prune_bodies(pruned_through_, cutoff, kBatch);
+        const storage::PruneBatch batch = co_await store_.prune_deliveries(pruned_through_, cutoff, kBatch);
         pruned_through_ = batch.last_id;
         total += batch.pruned;
         if (!batch.more) {

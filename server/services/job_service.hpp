@@ -122,10 +122,10 @@ public:
     /// flight) and records what changed. Returns how many were queried.
     net::awaitable<std::size_t> poll_due(std::size_t batch);
 
-    /// Retention: empties the raw bodies of deliveries received more than `max_age` ago, in
-    /// small batches (each its own short write, so callbacks are not held up). Returns how
-    /// many bodies were pruned.
-    net::awaitable<std::int64_t> prune_old_bodies(std::chrono::milliseconds max_age);
+    /// Retention: deletes the deliveries (raw bodies included) received more than `max_age`
+    /// ago, in small batches (each its own short write, so callbacks are not held up).
+    /// Returns how many were deleted.
+    net::awaitable<std::int64_t> prune_old_deliveries(std::chrono::milliseconds max_age);
 
     /// Jobs by status and the polling backlog, for the metrics endpoint.
     net::awaitable<storage::JobStats> stats();

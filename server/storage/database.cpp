@@ -102,6 +102,9 @@ Database::Database(const DatabaseOptions& options)
         db->exec("PRAGMA foreign_keys = ON");
         // After a checkpoint the WAL file is cut back to this size instead of keeping its peak.
         db->exec("PRAGMA journal_size_limit = 67108864");
+        // Debian builds SQLite with secure_delete on: every page retention frees would be
+        // zeroed through the WAL. FAST zeroes what costs no extra I/O.
+        db->exec("PRAGMA secure_delete = FAST");
         schema_version_ = migrate(*db);
         writer_ = std::make_unique<Connection>(std::move(db));
         for (std::size_t i = 0; i < std::max<std::size_t>(1, options.readers); ++i) {

@@ -55,7 +55,7 @@ struct JobStats {
 /// One batch of retention pruning.
 struct PruneBatch {
     std::int64_t last_id = 0;  ///< continue after this delivery id
-    std::int64_t pruned = 0;   ///< bodies emptied in this batch
+    std::int64_t pruned = 0;   ///< deliveries deleted in this batch
     bool more = false;         ///< older deliveries may follow
 };
 
@@ -95,10 +95,10 @@ public:
     net::awaitable<std::string> setting_or_create(std::string key, std::function<std::string()> make);
     /// Jobs by status, and how many are due to be polled at `now_ms`.
     net::awaitable<JobStats> stats(std::int64_t now_ms);
-    /// Empties the raw bodies of up to `limit` deliveries after id `after_id` received before
-    /// `cutoff_ms` (the delivery rows stay). Deliveries are visited in id order, which is
-    /// arrival order; the batch stops at the first one that is not old enough.
-    net::awaitable<PruneBatch> prune_bodies(std::int64_t after_id, std::int64_t cutoff_ms, std::size_t limit);
+    /// Deletes up to `limit` deliveries (with their raw bodies) after id `after_id` received
+    /// before `cutoff_ms`. Deliveries are visited in id order, which is arrival order; the
+    /// batch stops at the first one that is not old enough. Jobs keep their counts.
+    net::awaitable<PruneBatch> prune_deliveries(std::int64_t after_id, std::int64_t cutoff_ms, std::size_t limit);
     /// True when a write transaction can start now (readiness).
     net::awaitable<bool> writable();
 

@@ -130,13 +130,14 @@ TEST(JobStore, TellsTheDeciderWhetherAnEventIdWasAlreadyRecorded) {
     EXPECT_EQ(seen, (std::vector<bool>{false, true, false}));
 }
 
-TEST(JobStore, PruningEmptiesOldBodiesInBatchesAndStopsAtTheFirstNewOne) {
+TEST(JobStore, PruningDeletesOldDeliveriesInBatchesAndStopsAtTheFirstNewOne) {
     TempDir dir;
     storage::Database db({(dir.path() / "seedhook.db").string(), "FULL"});
     storage::JobStore store(db);
     run_sync(db, store.insert(sample_job("job_p")));
     for (const std::int64_t at : {100, 200, 300, 400, 5000}) {
-        run_sync(db, store.record_delivery("job_p", std::nullopt, [at](storage::JobRecord&, bool) {
+        run_sync(db, store.record_delivery("job_p", std::nullopt, [at](storage::JobRecord& job, bool) {
+            ++job.callbacks_received;
             storage::CallbackRecord d;
             d.received_at = at;
             d.source = "callback";
@@ -145,19 +146,20 @@ TEST(JobStore, PruningEmptiesOldBodiesInBatchesAndStopsAtTheFirstNewOne) {
             return d;
         }));
     }
-    auto first = run_sync(db, store.prune_bodies(0, 1000, 3));
+    auto first = run_sync(db, store.prune_deliveries(0, 1000, 3));
     EXPECT_EQ(first.pruned, 3);
     EXPECT_TRUE(first.more);
-    auto second = run_sync(db, store.prune_bodies(first.last_id, 1000, 3));
+    auto second = run_sync(db, store.prune_deliveries(first.last_id, 1000, 3));
     EXPECT_EQ(second.pruned, 1);
     EXPECT_FALSE(second.more) << "the delivery at 5000 is newer than the cutoff";
-    auto again = run_sync(db, store.prune_bodies(0, 1000, 10));
-    EXPECT_EQ(again.pruned, 0) << "already pruned bodies are not written again";
+    auto again = run_sync(db, store.prune_deliveries(0, 1000, 10));
+    EXPECT_EQ(again.pruned, 0) << "nothing old is left";
     std::vector<std::string> bodies;
     for (const auto& d : run_sync(db, store.deliveries("job_p"))) {
         bodies.push_back(d.body);
     }
-    EXPECT_EQ(bodies, (std::vector<std::string>{"", "", "", "", R"({"at":5000})"}));
+    EXPECT_EQ(bodies, (std::vector<std::string>{R"({"at":5000})"}));
+    EXPECT_EQ(run_sync(db, store.find("job_p"))->callbacks_received, 5) << "the job row is not touched";
 }
 
 TEST(JobStore, StorageFailureSurfacesAsStorageError) {
