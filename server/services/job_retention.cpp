@@ -9,9 +9,13 @@ net::awaitable<std::int64_t> JobService::prune_old_deliveries(std::chrono::milli
     constexpr std::size_t kBatch = 500;
     const std::int64_t cutoff = options_.clock() - max_age.count();
     std::int64_t total = 0;
+    // Every sweep starts from the lowest id: what is left there is the oldest delivery (SQLite
+    // hands out ids above the highest, and starts again at 1 only in an emptied table), and a
+    // cursor kept across sweeps would miss those restarted ids.
+    std::int64_t after = 0;
     for (;;) {
-        const storage::PruneBatch batch = co_await store_.prune_deliveries(pruned_through_, cutoff, kBatch);
-        pruned_through_ = batch.last_id;
+        const storage::PruneBatch batch = co_await store_.prune_deliveries(after, cutoff, kBatch);
+        after = batch.last_id;
         total += batch.pruned;
         if (!batch.more) {
             break;

@@ -168,7 +168,6 @@ private:
     JobServiceOptions options_;
     crypto::HmacSha256 token_key_;  ///< options_.callback_secret, set up once
     JobWatch watch_;
-    std::int64_t pruned_through_ = 0;  ///< retention: deliveries up to this id are done
 };
 
 /// True when `id` has the form of a job id ("job_" and 32 lowercase hex digits).

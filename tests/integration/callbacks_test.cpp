@@ -215,6 +215,33 @@ TEST_F(Callbacks, RetentionDeletesOldDeliveriesAndKeepsTheJob) {
     EXPECT_EQ(json::get_int(job, "callbacks_received"), 2) << "the job still counts every delivery it got";
 }
 
+// Sweeps go on while the service runs: deliveries that age after an earlier sweep emptied
+// the table (SQLite then hands out ids from 1 again) are still found and deleted.
+TEST_F(Callbacks, RetentionKeepsSweepingAfterTheTableWasEmptied) {
+    app->stop();
+    Config c = base_config(dir, free_port());
+    c.callbacks_secret = kSecret;
+    c.retention_days = 1;
+    c.retention_sweep_interval_ms = 100;
+    app = std::make_unique<RunningApp>(c);
+    auto count = [&] {
+        auto doc = app->client().get("/v1/jobs/" + job_id + "/callbacks").json();
+        return json::find(doc, "callbacks")->GetArray().Size();
+    };
+    auto age_everything = [&] {
+        SQLite::Database db((dir.path() / "seedhook.db").string(), SQLite::OPEN_READWRITE);
+        db.setBusyTimeout(5000);
+        db.exec("UPDATE callbacks SET received_at = received_at - 2 * 86400000");
+    };
+    for (int round = 1; round <= 3; ++round) {
+        ASSERT_EQ(deliver(task_body(task_id, "processing", 10 * round)).status, 200);
+        ASSERT_EQ(deliver(task_body(task_id, "processing", 10 * round + 5)).status, 200);
+        EXPECT_EQ(count(), 2U) << "round " << round;
+        age_everything();
+        EXPECT_TRUE(eventually([&] { return count() == 0; }, std::chrono::seconds(5))) << "round " << round << ": " << count() << " left";
+    }
+}
+
 std::string stored_secret(const TempDir& dir) {
     SQLite::Database db((dir.path() / "seedhook.db").string());
     return db.execAndGet("SELECT value FROM settings WHERE key = 'callbacks_secret'").getString();
