@@ -335,6 +335,8 @@ const std::string& App::certificate_pem() const { return parts_->certificate.cer
 
 simulator::Simulator* App::simulator() const { return parts_->sim.get(); }
 
+const http::Router& App::router() const { return parts_->router; }
+
 std::size_t App::long_polls() const {
     return parts_->jobs->watch().waiting();
 }

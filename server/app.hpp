@@ -22,6 +22,10 @@ namespace simulator {
 class Simulator;
 }
 
+namespace http {
+class Router;
+}
+
 class App {
 public:
     explicit App(Config config, bool handle_signals = false);
@@ -52,6 +56,9 @@ public:
 
     /// The running simulator, or nullptr.
     simulator::Simulator* simulator() const;
+
+    /// The router with every route registered (read-only; it lives as long as the App).
+    const http::Router& router() const;
 
     struct Parts;  ///< opaque
 

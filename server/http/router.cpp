@@ -89,6 +89,15 @@ void Router::add(std::string method, const std::string& pattern, Handler handler
     routes_.push_back({std::move(method), pattern, split_path(pattern), std::move(handler)});
 }
 
+std::vector<RouteInfo> Router::routes() const {
+    std::vector<RouteInfo> out;
+    out.reserve(routes_.size());
+    for (const auto& route : routes_) {
+        out.push_back({route.method, route.pattern});
+    }
+    return out;
+}
+
 net::awaitable<HttpResponse> Router::dispatch(HttpRequest& request, std::string& route_label) const {
     auto target = parse_request_target(request.target);
     if (!target) {

@@ -16,6 +16,12 @@ namespace seedhook::http {
 
 using Handler = std::function<net::awaitable<HttpResponse>(HttpRequest)>;
 
+/// One registered route: an HTTP method and its path pattern, e.g. {"GET", "/v1/jobs/{id}"}.
+struct RouteInfo {
+    std::string method;
+    std::string pattern;
+};
+
 class Router {
 public:
     /// `component` names the log lines of this router ("http" for the service).
@@ -27,6 +33,10 @@ public:
 
     /// Counts every request into `metrics` (which must outlive the router) from now on.
     void set_metrics(Metrics* metrics) { metrics_ = metrics; }
+
+    /// Every registered route, in registration order: what the server answers (the OpenAPI
+    /// description is checked against it). Read-only; call once registration is done.
+    std::vector<RouteInfo> routes() const;
 
     /// Routes one request; never throws.
     net::awaitable<HttpResponse> handle(HttpRequest request) const;
