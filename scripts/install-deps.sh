@@ -11,6 +11,7 @@ build_packages=(
   libboost1.81-dev libboost-url1.81-dev libssl-dev rapidjson-dev
   libsqlite3-dev libsqlitecpp-dev sqlite3 libgtest-dev
   prometheus  # promtool: the tests check /metrics with it
+  libyaml-cpp-dev  # the integration tests read docs/openapi.yaml
 )
 # Node.js and npm run the OpenAPI linter (scripts/lint-openapi.sh, which asks for them with
 # --node; the image build needs neither). They are looked for as commands, not packages: a
