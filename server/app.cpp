@@ -25,6 +25,7 @@
 #include "server/simulator/simulator.hpp"
 #include "server/storage/database.hpp"
 #include "server/storage/job_store.hpp"
+#include "server/tls_reloader.hpp"
 
 namespace seedhook {
 
@@ -71,6 +72,7 @@ struct App::Parts {
     std::unique_ptr<handlers::MetricsHandler> metrics_handler;
     http::Router router;
     std::unique_ptr<http::HttpServer> server;
+    std::unique_ptr<TlsReloader> tls_reloader;
     std::unique_ptr<net::signal_set> signals;
     bool handle_signals = false;
 
@@ -173,6 +175,7 @@ struct App::Parts {
     }
 
     net::awaitable<void> shutdown() {
+        tls_reloader->stop();
         server->stop_accepting();
         server->drain();
         jobs->watch().close();  // long polls answer now instead of holding the drain
@@ -227,6 +230,12 @@ App::App(Config config, bool handle_signals) : parts_(std::make_unique<Parts>(st
     const Config& c = p.config;
     log::set_level(log::parse_level(c.log_level).value_or(log::Level::kInfo));
     register_secrets(c);
+    // Built before the files are read, so that a change in between is seen and reloaded.
+    p.tls_reloader = std::make_unique<TlsReloader>(
+        p.ioc,
+        TlsReloadOptions{.cert_file = c.tls_cert_file, .key_file = c.tls_key_file, .handle_sighup = handle_signals},
+        [&p](std::shared_ptr<net::ssl::context> ctx) { p.server->set_tls(std::move(ctx)); }
+    );
     p.certificate = load_certificate(c);
     auto server_ctx = std::make_shared<net::ssl::context>(tls::make_server_context(p.certificate));
     storage::DatabaseOptions dbo;
@@ -278,6 +287,7 @@ App::~App() {
 void App::start() {
     Parts& p = *parts_;
     p.server->start();
+    p.tls_reloader->start();
     if (p.handle_signals) {
         p.signals = std::make_unique<net::signal_set>(p.ioc, SIGTERM, SIGINT);
         p.signals->async_wait([this](const boost::system::error_code& ec, int signal) {

@@ -7,7 +7,9 @@
 /// Lifecycle: construct (throws on any startup failure) -> start() -> wait(). stop() may be
 /// called from any thread, including an I/O thread, and SIGTERM/SIGINT call it when
 /// `handle_signals` is set: it refuses new connections, turns /readyz red, lets requests in
-/// flight finish (at most 10 s), then wait() returns and the database is closed.
+/// flight finish (at most 10 s), then wait() returns and the database is closed. With
+/// `handle_signals`, SIGHUP reloads the TLS certificate and key from their files, as a change
+/// of either file does (TlsReloader); open connections keep the certificate they began with.
 
 #include <atomic>
 #include <cstdint>
@@ -45,7 +47,8 @@ public:
     /// The HTTPS port actually bound.
     std::uint16_t port() const;
 
-    /// The server's certificate (PEM), e.g. for a client to trust a self-signed one.
+    /// The server's certificate (PEM) as loaded at startup, e.g. for a client to trust a
+    /// self-signed one. The built-in simulator trusts this one for its callbacks.
     const std::string& certificate_pem() const;
 
     /// The simulator's base URL, or empty when it is not running.

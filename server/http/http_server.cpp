@@ -1,6 +1,7 @@
 #include "server/http/http_server.hpp"
 
 #include <atomic>
+#include <cassert>
 #include <mutex>
 #include <set>
 
@@ -38,7 +39,6 @@ struct SessionState {
 
 struct HttpServer::Impl {
     net::io_context& ioc;
-    std::shared_ptr<net::ssl::context> tls;
     ServerOptions options;
     RequestHandler handler;
     tcp::acceptor acceptor;
@@ -48,7 +48,22 @@ struct HttpServer::Impl {
     std::set<std::shared_ptr<SessionState>> sessions;
 
     Impl(net::io_context& io, std::shared_ptr<net::ssl::context> ctx, ServerOptions opts, RequestHandler h)
-        : ioc(io), tls(std::move(ctx)), options(std::move(opts)), handler(std::move(h)), acceptor(io) {}
+        : ioc(io), options(std::move(opts)), handler(std::move(h)), acceptor(io), tls_(std::move(ctx)) {}
+
+    // The context for the next connection; set_tls swaps it while sessions take copies.
+    std::shared_ptr<net::ssl::context> tls() {
+        const std::lock_guard lock(tls_mutex_);
+        return tls_;
+    }
+
+    void set_tls(std::shared_ptr<net::ssl::context> ctx) {
+        const std::lock_guard lock(tls_mutex_);
+        tls_ = std::move(ctx);
+    }
+
+private:
+    std::mutex tls_mutex_;  // guards `tls_` only; held for a pointer copy
+    std::shared_ptr<net::ssl::context> tls_;
 };
 
 namespace {
@@ -187,7 +202,9 @@ net::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<HttpServer:
     beast::error_code ec;
     const auto endpoint = socket.remote_endpoint(ec);
     std::string remote = ec ? std::string() : endpoint.address().to_string();
-    Stream stream(std::move(socket), *impl->tls);
+    // The session keeps the context it started with alive, whatever set_tls does meanwhile.
+    const std::shared_ptr<net::ssl::context> tls = impl->tls();
+    Stream stream(std::move(socket), *tls);
     auto state = std::make_shared<SessionState>();
     state->strand = co_await net::this_coro::executor;
     state->stream = &stream;
@@ -302,5 +319,10 @@ void HttpServer::drain() {
 }
 
 std::size_t HttpServer::connections() const { return impl_->connections.load(); }
+
+void HttpServer::set_tls(std::shared_ptr<net::ssl::context> tls) {
+    assert(tls != nullptr);
+    impl_->set_tls(std::move(tls));
+}
 
 }  // namespace seedhook::http

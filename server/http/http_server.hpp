@@ -5,8 +5,8 @@
 /// its Content-Length, unread), handshake/read/idle timeouts and keep-alive, and answer
 /// `Expect: 100-continue`. Beast stays inside http_server.cpp.
 ///
-/// Threading: start/stop_accepting/drain may be called from any thread; the handler runs on
-/// the session's strand and may be called concurrently for different connections.
+/// Threading: start/stop_accepting/drain/set_tls may be called from any thread; the handler
+/// runs on the session's strand and may be called concurrently for different connections.
 
 #include <chrono>
 #include <cstdint>
@@ -61,6 +61,11 @@ public:
 
     /// Open connections.
     std::size_t connections() const;
+
+    /// Serves connections accepted from now on with `tls` (a reloaded certificate). Open
+    /// connections keep the context they were accepted with: each session holds its own
+    /// reference, so the old context lives until its last connection closes.
+    void set_tls(std::shared_ptr<net::ssl::context> tls);
 
     struct Impl;  ///< opaque; public only so the implementation's free functions can name it
 

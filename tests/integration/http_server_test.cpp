@@ -20,6 +20,7 @@
 #include "common/json.hpp"
 #include "common/tls.hpp"
 #include "server/http/http_server.hpp"
+#include "tests/support/raw_tls.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace seedhook::test {
@@ -27,55 +28,6 @@ namespace {
 
 namespace beast = boost::beast;
 using tcp = net::ip::tcp;
-
-/// A blocking TLS connection that verifies the server against the test CA.
-class RawTls {
-public:
-    explicit RawTls(std::uint16_t port, int max_version = 0, const tls::ClientTlsOptions& trust = {ca_file(), {}})
-        : ctx_(tls::make_client_context(trust)), stream_(ioc_, ctx_) {
-        if (max_version != 0) {
-            SSL_CTX_set_max_proto_version(ctx_.native_handle(), max_version);
-            SSL_set_max_proto_version(stream_.native_handle(), max_version);
-        }
-        stream_.next_layer().connect({net::ip::make_address("127.0.0.1"), port});
-        stream_.set_verify_callback(net::ssl::host_name_verification("127.0.0.1"));
-    }
-
-    boost::system::error_code handshake() {
-        boost::system::error_code ec;
-        stream_.handshake(net::ssl::stream_base::client, ec);
-        return ec;
-    }
-
-    void send(const std::string& bytes) { net::write(stream_, net::buffer(bytes)); }
-
-    /// Reads until `marker` appears, the peer closes, or the wait ends.
-    std::string read_until(const std::string& marker, std::chrono::milliseconds wait = std::chrono::seconds(5)) {
-        stream_.next_layer().non_blocking(false);
-        timeval tv{static_cast<time_t>(wait.count() / 1000), static_cast<suseconds_t>((wait.count() % 1000) * 1000)};
-        setsockopt(stream_.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        std::string out;
-        char buf[4096];
-        while (out.find(marker) == std::string::npos) {
-            boost::system::error_code ec;
-            const std::size_t n = stream_.read_some(net::buffer(buf), ec);
-            out.append(buf, n);
-            if (ec) {
-                closed_ = true;
-                break;
-            }
-        }
-        return out;
-    }
-
-    bool closed() const { return closed_; }
-
-private:
-    net::io_context ioc_;
-    net::ssl::context ctx_;
-    net::ssl::stream<tcp::socket> stream_;
-    bool closed_ = false;
-};
 
 std::string post_head(const std::string& path, const std::string& extra) {
     return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + extra + "\r\n";
@@ -160,8 +112,43 @@ TEST_F(HttpServerEdges, OnlyTls12AndNewerAreSpoken) {
     EXPECT_TRUE(old.handshake());
     RawTls tls12(app->port(), TLS1_2_VERSION);
     EXPECT_FALSE(tls12.handshake());
+    EXPECT_EQ(tls12.version(), "TLSv1.2");
     RawTls tls13(app->port());
     EXPECT_FALSE(tls13.handshake());
+    EXPECT_EQ(tls13.version(), "TLSv1.3");
+}
+
+// The test certificate is ECDSA P-256: of the TLS 1.2 suites only ECDHE-ECDSA with AES-GCM or
+// ChaCha20-Poly1305 may be agreed; CBC, SHA-1 MACs, static RSA key exchange, DHE and NULL may
+// not. (Debian's OpenSSL cannot even offer 3DES or RC4; testssl.sh checks those with raw sockets.)
+TEST_F(HttpServerEdges, OnlyForwardSecretAeadCiphersAreAgreedInTls12) {
+    for (const char* weak : {
+             "AES128-SHA",                     // RSA key exchange, CBC, SHA-1
+             "AES128-GCM-SHA256",              // RSA key exchange, though AEAD
+             "ECDHE-ECDSA-AES128-SHA",         // CBC with SHA-1
+             "ECDHE-ECDSA-AES256-SHA384",      // CBC
+             "DHE-RSA-AES128-GCM-SHA256",      // finite-field DHE
+             "ECDHE-ECDSA-NULL-SHA",           // no encryption
+             "ECDHE-ECDSA-AES128-SHA256",      // CBC
+         }) {
+        RawTls conn(app->port(), TLS1_2_VERSION);
+        ASSERT_TRUE(conn.offer_tls12_ciphers(weak)) << weak;
+        EXPECT_TRUE(conn.handshake()) << weak << " was agreed";
+    }
+    for (const char* strong : {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"}) {
+        RawTls conn(app->port(), TLS1_2_VERSION);
+        ASSERT_TRUE(conn.offer_tls12_ciphers(strong)) << strong;
+        ASSERT_FALSE(conn.handshake()) << strong << " was refused";
+        EXPECT_EQ(conn.cipher(), strong);
+        EXPECT_TRUE(conn.healthz());
+    }
+}
+
+TEST_F(HttpServerEdges, TheServersCipherOrderWins) {
+    RawTls conn(app->port(), TLS1_2_VERSION);
+    ASSERT_TRUE(conn.offer_tls12_ciphers("ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256"));
+    ASSERT_FALSE(conn.handshake());
+    EXPECT_EQ(conn.cipher(), "ECDHE-ECDSA-AES128-GCM-SHA256");
 }
 
 // Names `ca` in `dir` by its subject hash, as the system's CA directory does (c_rehash).
