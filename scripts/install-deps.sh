@@ -9,7 +9,7 @@ set -euo pipefail
 build_packages=(
   build-essential g++ cmake ninja-build ccache pkg-config git ca-certificates openssl curl
   libboost1.81-dev libboost-url1.81-dev libssl-dev rapidjson-dev
-  libsqlite3-dev libsqlitecpp-dev sqlite3 libgtest-dev
+  libsqlite3-dev libsqlitecpp-dev sqlite3 libgtest-dev libgmock-dev  # GTest::gmock (not a dependency of libgtest-dev)
   prometheus  # promtool: the tests check /metrics with it
   libyaml-cpp-dev  # the integration tests read docs/openapi.yaml
 )
