@@ -1,5 +1,9 @@
 #include "common/json.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
 namespace seedhook::json {
 
 namespace {
@@ -99,18 +103,67 @@ bool too_deep(std::string_view text) {
     }
     return false;
 }
+
+// True when a `\uDC00`-`\uDFFF` escape does not complete a `\uD800`-`\uDBFF` one: RapidJSON
+// 1.1.0 decodes such a lone low surrogate into bytes that are not UTF-8, which every writer
+// would then copy out (it refuses a lone high surrogate itself).
+bool has_lone_low_surrogate(std::string_view text) {
+    std::size_t high_end = std::string_view::npos;  // just past the last high-surrogate escape
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\\') {
+            continue;
+        }
+        unsigned code = 0;
+        std::size_t k = i + 2;
+        for (; k < i + 6 && k < text.size() && std::isxdigit(static_cast<unsigned char>(text[k])) != 0; ++k) {
+            const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(text[k])));
+            code = code * 16 + static_cast<unsigned>(c <= '9' ? c - '0' : c - 'a' + 10);
+        }
+        if (i + 1 < text.size() && text[i + 1] == 'u' && k == i + 6) {
+            if (code >= 0xDC00 && code <= 0xDFFF && high_end != i) {
+                return true;
+            }
+            high_end = code >= 0xD800 && code <= 0xDBFF ? k : high_end;
+            i = k - 1;
+        } else {
+            ++i;  // the escaped character, which may be a backslash
+        }
+    }
+    return false;
+}
+
+// True when a number in `v` is infinite: RapidJSON 1.1.0 reads 10e308 as infinity, and its
+// writer then stops short, leaving text that is not JSON.
+bool has_infinite_number(const Value& v) {
+    if (v.IsDouble()) {
+        return !std::isfinite(v.GetDouble());
+    }
+    if (v.IsArray()) {
+        return std::any_of(v.Begin(), v.End(), [](const Value& item) { return has_infinite_number(item); });
+    }
+    if (v.IsObject()) {
+        return std::any_of(v.MemberBegin(), v.MemberEnd(), [](const auto& m) { return has_infinite_number(m.value); });
+    }
+    return false;
+}
 }  // namespace
 
 std::optional<Document> parse(std::string_view text) {
     // One cheap pass: raw NUL (never valid JSON, and RapidJSON stops at it), bytes over 0x7F,
-    // and how many brackets open.
+    // how many brackets open, escapes, and exponents (a digit followed by e or E).
     unsigned char high = 0;
     bool nul = false;
+    bool escapes = false;
+    bool exponent = false;
     std::size_t opens = 0;
+    char previous = ' ';
     for (const char c : text) {
         high |= static_cast<unsigned char>(c);
         nul |= c == '\0';
         opens += static_cast<std::size_t>(c == '[' || c == '{');
+        escapes |= c == '\\';
+        exponent |= (c == 'e' || c == 'E') && previous >= '0' && previous <= '9';
+        previous = c;
     }
     if (nul) {
         return std::nullopt;
@@ -127,6 +180,9 @@ std::optional<Document> parse(std::string_view text) {
         doc.Parse<kParseFlags>(text.data(), text.size());
     }
     if (doc.HasParseError()) {
+        return std::nullopt;
+    }
+    if ((escapes && has_lone_low_surrogate(text)) || (exponent && has_infinite_number(doc))) {
         return std::nullopt;
     }
     return doc;

@@ -20,8 +20,9 @@ using Value = rapidjson::Value;
 /// Arrays and objects nested deeper than this are refused by parse().
 inline constexpr std::size_t kMaxDepth = 64;
 
-/// Parses `text`; nullopt when it is not valid JSON (or not valid UTF-8), or nests deeper than
-/// kMaxDepth.
+/// Parses `text`; nullopt when it is not valid JSON (or not valid UTF-8, a lone surrogate
+/// escape included), nests deeper than kMaxDepth, or holds a number too large for a double:
+/// whatever parses can be written back as JSON.
 std::optional<Document> parse(std::string_view text);
 
 /// The member `key` of `object`, or nullptr when absent (or `object` is not an object).

@@ -163,6 +163,28 @@ TEST(JsonToString, SerialisesCompactly) {
     EXPECT_EQ(json::to_string(doc), R"({"a":[1,2],"b":null})");
 }
 
+TEST(JsonParse, RejectsALoneLowSurrogateEscape) {
+    // Seen while writing the fuzz targets, which now check it (a parsed answer re-serialised is
+    // JSON; tests/fuzz/corpus/fuzz_evolink/lone_surrogate.json reproduces it): RapidJSON
+    // decoded "\udc00" into bytes that are not UTF-8, and to_string wrote them out.
+    EXPECT_FALSE(json::parse(R"({"k": "\udc00"})"));
+    EXPECT_FALSE(json::parse(R"({"k": "\ud83d\ude00\uDFFF"})"));
+    EXPECT_FALSE(json::parse(R"(["\\\udc00"])"));  // an escaped backslash, then the escape
+    const auto pair = parsed(R"({"k": "\ud83d\ude00", "l": "\\udc00"})");
+    EXPECT_EQ(json::get_string(pair, "k"), "\xF0\x9F\x98\x80");
+    EXPECT_EQ(json::get_string(pair, "l"), "\\udc00");  // text, not an escape
+    EXPECT_TRUE(json::parse(json::to_string(pair)));
+}
+
+TEST(JsonParse, RejectsNumbersTooLargeForADouble) {
+    // Found by tests/fuzz/fuzz_acedata: RapidJSON read these as infinity, and to_string stopped
+    // at them, writing {"a": and no more.
+    EXPECT_FALSE(json::parse(R"({"a": 11511111000000000007886563913514347008E0274})"));
+    EXPECT_FALSE(json::parse(R"([1, [99999999999999999999e300]])"));
+    const auto fine = parsed(R"({"a": 1.7976931348623157e308, "b": 2e-400, "c": "10e308"})");
+    EXPECT_EQ(json::to_string(fine), R"({"a":1.7976931348623157e308,"b":0.0,"c":"10e308"})");
+}
+
 TEST(JsonWriter, EscapesQuotesBackslashesAndControlCharacters) {
     json::Writer w;
     w.start_object();
