@@ -169,6 +169,19 @@ TEST(ToapisProvider, CreateAnswerFixtureIsQueued) {
     EXPECT_EQ(task->progress, 0);
 }
 
+TEST(ToapisProvider, AnExpiryTooLargeForMillisecondsIsIgnored) {
+    // Seen while writing the fuzz targets (tests/fuzz/corpus/fuzz_toapis/huge_expiry.json makes
+    // UBSan stop fuzz_toapis without the fix): the product with 1000 overflowed.
+    auto doc = json::parse(R"({"id": "task_vid_1", "status": "completed", "expires_at": 9223372036854775807})");
+    ASSERT_TRUE(doc);
+    auto task = ToapisProvider::parse_task(*doc);
+    ASSERT_TRUE(task);
+    EXPECT_FALSE(task->video_url_expires_at.has_value());
+    doc = json::parse(R"({"id": "task_vid_1", "status": "completed", "expires_at": 9223372036854775})");
+    task = ToapisProvider::parse_task(*doc);
+    EXPECT_EQ(task->video_url_expires_at, 9223372036854775000);
+}
+
 TEST(ToapisProvider, CompletedQueryAnswerReadsUrlsAndExpiry) {
     auto doc =
         json::parse(R"({"id": "task_vid_1", "object": "generation.task", "status": "completed",

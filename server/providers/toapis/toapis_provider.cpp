@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 #include <cstdlib>
+#include <limits>
 
 namespace seedhook::providers {
 
@@ -225,7 +226,9 @@ std::optional<TaskUpdate> ToapisProvider::parse_task(const json::Value& task) {
             }
         }
     }
-    if (auto expires = json::get_int(task, "expires_at"); expires && *expires > 0) {
+    // An expiry past what milliseconds can hold is no expiry (and would overflow).
+    if (auto expires = json::get_int(task, "expires_at");
+        expires && *expires > 0 && *expires <= std::numeric_limits<std::int64_t>::max() / kMsPerSecond) {
         u.video_url_expires_at = *expires * kMsPerSecond;
     }
     if (const auto* error = json::find(task, "error"); error != nullptr && error->IsObject()) {
