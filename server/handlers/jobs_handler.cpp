@@ -154,7 +154,8 @@ services::JobInput parse_job_input(std::string_view text) {
     for (const auto& m : doc->GetObject()) {
         const std::string_view name(m.name.GetString(), m.name.GetStringLength());
         if (std::find(kFields.begin(), kFields.end(), name) == kFields.end()) {
-            bad_field(std::string(name), "is not a field of a job");
+            // The empty key is named in bracket notation, or the error would name nothing.
+            bad_field(name.empty() ? std::string(R"([""])") : std::string(name), "is not a field of a job");
         }
     }
     services::JobInput in;
