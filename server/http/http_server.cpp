@@ -13,6 +13,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "common/log.hpp"
+#include "server/http/request_parser.hpp"
 #include "server/http/router.hpp"
 
 namespace seedhook::http {
@@ -68,18 +69,6 @@ private:
 
 namespace {
 
-HttpRequest to_plain(bhttp::request<bhttp::string_body>&& req, std::string remote) {
-    HttpRequest out;
-    out.method = std::string(req.method_string());
-    out.target = std::string(req.target());
-    for (const auto& field : req) {
-        out.headers.add(std::string(field.name_string()), std::string(field.value()));
-    }
-    out.body = std::move(req.body());
-    out.remote_address = std::move(remote);
-    return out;
-}
-
 bhttp::response<bhttp::string_body> to_beast(HttpResponse&& res, bool keep_alive) {
     bhttp::response<bhttp::string_body> out;
     out.result(static_cast<unsigned>(res.status));
@@ -97,22 +86,17 @@ bhttp::response<bhttp::string_body> to_beast(HttpResponse&& res, bool keep_alive
 }
 
 // An answer the session gives by itself (before a handler could run), then closes.
-net::awaitable<void> refuse(Stream& stream, int status, std::string_view code, std::string_view message, const ServerOptions& options) {
-    auto res = error_response(status, code, message);
+net::awaitable<void> refuse(Stream& stream, const ReadVerdict& verdict, const ServerOptions& options) {
+    auto res = error_response(verdict.status, verdict.code, verdict.message);
     res.headers.set("X-Request-Id", "req_rejected");
-    log::info(options.name, "request refused", {{"status", static_cast<std::int64_t>(status)}, {"code", code}});
+    log::info(options.name, "request refused", {{"status", static_cast<std::int64_t>(verdict.status)}, {"code", verdict.code}});
     auto msg = to_beast(std::move(res), false);
     beast::get_lowest_layer(stream).expires_after(kWriteTimeout);
     co_await bhttp::async_write(stream, msg, kNoThrow);
 }
 
-bool is_routine_close(const beast::error_code& ec) {
-    return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
-           ec == net::ssl::error::stream_truncated || ec == beast::error::timeout ||
-           ec == net::error::operation_aborted || ec == net::error::connection_reset;
-}
-
-// Reads one request. Returns nullopt when the connection is to close (answered or not).
+// Reads one request. Returns nullopt when the connection is to close (answered or not). The
+// verdicts are those of request_parser.hpp, which parse_request (tests, fuzzing) shares.
 net::awaitable<std::optional<bhttp::request<bhttp::string_body>>> read_request(
     Stream& stream,
     beast::flat_buffer& buffer,
@@ -120,30 +104,23 @@ net::awaitable<std::optional<bhttp::request<bhttp::string_body>>> read_request(
     SessionState& state
 ) {
     const ServerOptions& o = impl.options;
+    const RequestLimits limits{o.header_limit, o.body_limit};
     bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(o.header_limit);
-    parser.body_limit(o.body_limit);
+    parser.header_limit(limits.header_limit);
+    parser.body_limit(limits.body_limit);
     auto& tcp_stream = beast::get_lowest_layer(stream);
     tcp_stream.expires_after(buffer.size() == 0 ? o.idle_timeout : o.request_timeout);
     state.idle = buffer.size() == 0;
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
     state.idle = false;
-    if (hec == bhttp::error::header_limit) {
-        co_await refuse(stream, 431, "headers_too_large", "the request headers are too large", o);
-        co_return std::nullopt;
+    ReadVerdict verdict = read_verdict(hec, ReadStage::kHeader, limits);
+    if (verdict.kind == ReadVerdict::Kind::kContinue) {
+        verdict = header_verdict(parser.content_length().value_or(0), limits);
     }
-    if (hec == bhttp::error::body_limit) {  // Beast checks Content-Length against the limit here
-        co_await refuse(stream, 413, "body_too_large", "the body is over " + std::to_string(o.body_limit) + " bytes", o);
-        co_return std::nullopt;
+    if (verdict.kind == ReadVerdict::Kind::kRefuse) {
+        co_await refuse(stream, verdict, o);
     }
-    if (hec) {
-        if (!is_routine_close(hec) && hec != bhttp::error::partial_message) {
-            co_await refuse(stream, 400, "bad_request", "the request is not valid HTTP/1.1", o);
-        }
-        co_return std::nullopt;
-    }
-    if (const auto length = parser.content_length(); length && *length > o.body_limit) {
-        co_await refuse(stream, 413, "body_too_large", "the body is over " + std::to_string(o.body_limit) + " bytes", o);
+    if (verdict.kind != ReadVerdict::Kind::kContinue) {
         co_return std::nullopt;
     }
     if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
@@ -156,14 +133,11 @@ net::awaitable<std::optional<bhttp::request<bhttp::string_body>>> read_request(
     }
     tcp_stream.expires_after(o.request_timeout);
     auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
-    if (bec == bhttp::error::body_limit) {
-        co_await refuse(stream, 413, "body_too_large", "the body is over " + std::to_string(o.body_limit) + " bytes", o);
-        co_return std::nullopt;
+    verdict = read_verdict(bec, ReadStage::kBody, limits);
+    if (verdict.kind == ReadVerdict::Kind::kRefuse) {
+        co_await refuse(stream, verdict, o);
     }
-    if (bec) {
-        if (!is_routine_close(bec) && bec != bhttp::error::partial_message) {
-            co_await refuse(stream, 400, "bad_request", "the request body is not valid HTTP/1.1", o);
-        }
+    if (verdict.kind != ReadVerdict::Kind::kContinue) {
         co_return std::nullopt;
     }
     co_return parser.release();
