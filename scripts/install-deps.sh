@@ -12,6 +12,7 @@ build_packages=(
   libsqlite3-dev libsqlitecpp-dev sqlite3 libgtest-dev libgmock-dev  # GTest::gmock (not a dependency of libgtest-dev)
   prometheus  # promtool: the tests check /metrics with it
   libyaml-cpp-dev  # the integration tests read docs/openapi.yaml
+  clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: clang, libFuzzer + sanitizer runtimes, llvm-symbolizer
 )
 # Node.js and npm run the OpenAPI linter (scripts/lint-openapi.sh, which asks for them with
 # --node; the image build needs neither). They are looked for as commands, not packages: a
