@@ -13,12 +13,6 @@ namespace seedhook::services {
 
 using providers::JobStatus;
 
-namespace {
-
-constexpr std::string_view kInterrupted = "submission_interrupted";
-
-}  // namespace
-
 net::awaitable<std::size_t> JobService::recover_interrupted() {
     auto stuck = co_await store_.interrupted_submissions();
     const std::int64_t now = options_.clock();
@@ -26,7 +20,7 @@ net::awaitable<std::size_t> JobService::recover_interrupted() {
         storage::QueryDecider decide = [now](storage::JobRecord& current) {
             if (current.status == providers::to_string(JobStatus::kSubmitting)) {
                 current.status = std::string(providers::to_string(JobStatus::kSubmitFailed));
-                current.error_code = std::string(kInterrupted);
+                current.error_code = std::string(kSubmissionInterrupted);
                 current.error_message = "seedhook stopped while submitting; the provider may still have the task, and its callback is still accepted";
                 current.completed_at = now;
                 current.updated_at = now;

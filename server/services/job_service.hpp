@@ -114,7 +114,8 @@ public:
     std::string callback_url(std::string_view provider, std::string_view job_id) const;
 
     /// Marks jobs left in `submitting` by a stopped process as submit_failed
-    /// (`submission_interrupted`); a later callback for one of them is still accepted.
+    /// (`submission_interrupted`); a later callback for one of them is still adopted
+    /// (awaits_adoption).
     /// Returns how many there were.
     net::awaitable<std::size_t> recover_interrupted();
 
