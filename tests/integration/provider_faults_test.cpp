@@ -4,39 +4,25 @@
 // query that follows an unsigned terminal callback. Checked as a user sees it: a bounded
 // answer with the SPEC's error shape and code, a clear job state read back, exactly the
 // submissions the contract allows at the peer, and no file descriptor or thread left behind.
-#include <sys/socket.h>
-
-#include <array>
-#include <condition_variable>
+// The peer is tests/support/faulty_provider.
 #include <filesystem>
 #include <future>
 #include <iostream>
-#include <map>
-#include <mutex>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_future.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 
 #include "common/json.hpp"
 #include "common/tls.hpp"
 #include "server/providers/https_client.hpp"
+#include "tests/support/faulty_provider.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace seedhook::test {
 namespace {
 
-namespace beast = boost::beast;
-namespace bhttp = beast::http;
-using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -45,51 +31,6 @@ constexpr milliseconds kTimeout{400};
 constexpr milliseconds kLateBy = kTimeout + milliseconds(300);
 // The SPEC's submission bound: at most 10 attempts.
 constexpr std::size_t kMaxAttempts = 10;
-
-enum class Fault {
-    kNone,
-    kResetOnAccept,      ///< accept the TCP connection, then reset it: no TLS, no request read
-    kHang,               ///< read the request, never answer (until the client goes away)
-    kResetAfterRequest,  ///< read the request, then reset the connection
-    kGarbage200,         ///< 200 with an HTML body
-    kNotHttp,            ///< bytes that are not an HTTP answer at all
-    kStatus500,
-    kStatus502,
-    kStatus503,
-    kSlow,  ///< a valid answer, kLateBy after the request: past the client's timeout
-};
-
-constexpr std::pair<Fault, const char*> kFaultNames[] = {
-    {Fault::kNone, "none"},
-    {Fault::kResetOnAccept, "reset_on_accept"},
-    {Fault::kHang, "hang"},
-    {Fault::kResetAfterRequest, "reset_after_request"},
-    {Fault::kGarbage200, "garbage_200"},
-    {Fault::kNotHttp, "not_http"},
-    {Fault::kStatus500, "status_500"},
-    {Fault::kStatus502, "status_502"},
-    {Fault::kStatus503, "status_503"},
-    {Fault::kSlow, "slow"},
-};
-
-std::string fault_name(Fault f) {
-    for (const auto& [fault, name] : kFaultNames) {
-        if (fault == f) {
-            return name;
-        }
-    }
-    return "unknown";
-}
-
-/// The fault a prompt asks for with "[fault:NAME]", if any.
-std::optional<Fault> fault_in(std::string_view prompt) {
-    for (const auto& [fault, name] : kFaultNames) {
-        if (prompt.find("[fault:" + std::string(name) + "]") != std::string_view::npos) {
-            return fault;
-        }
-    }
-    return std::nullopt;
-}
 
 std::string str(const json::Value& doc, const char* key) {
     auto v = json::get_string(doc, key);
@@ -115,346 +56,6 @@ std::size_t open_fds() { return count_entries("/proc/self/fd"); }
 /// Threads of this process.
 std::size_t thread_count() { return count_entries("/proc/self/task"); }
 
-/// What the peer has seen so far.
-struct PeerCounts {
-    std::size_t accepted = 0;     ///< TCP connections accepted
-    std::size_t open = 0;         ///< connections the peer still holds
-    std::size_t submissions = 0;  ///< create-task requests read whole
-    std::size_t queries = 0;      ///< query-task requests read whole
-    std::size_t faults = 0;       ///< fault actions carried out to their end
-    std::map<std::string, std::size_t> faults_by_task;   ///< of queries, by the task asked for
-    std::map<std::string, std::size_t> queries_by_task;
-    std::map<std::string, std::size_t> submissions_by_job;
-    std::map<std::string, std::string> callback_paths;  ///< job id -> path and query of its callback URL
-};
-
-/// State shared by the peer's coroutines, kept alive by each of them (their frames may be
-/// destroyed with the io_context, after the FaultyProvider's other members).
-struct PeerState {
-    std::mutex mutex;
-    std::condition_variable changed;
-    PeerCounts counts;
-    Fault submit_fault = Fault::kNone;
-    Fault query_fault = Fault::kNone;
-    std::map<std::string, Fault> query_faults_by_task;  ///< wins over query_fault
-    Fault accept_fault = Fault::kNone;
-    bool keep_alive = true;
-
-    template <typename F>
-    void update(F&& f) {
-        {
-            const std::lock_guard lock(mutex);
-            f(counts);
-        }
-        changed.notify_all();
-    }
-};
-
-using Stream = net::ssl::stream<beast::tcp_stream>;
-
-void reset(tcp::socket& socket) {
-    boost::system::error_code ignored;
-    socket.set_option(net::socket_base::linger(true, 0), ignored);
-    socket.close(ignored);  // with linger 0: an RST, not a FIN
-}
-
-std::string raw_answer(int status, const char* reason, const char* type, const std::string& body) {
-    return "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Type: " + type +
-           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-}
-
-std::string task_json(const std::string& id, const char* status) {
-    const bool done = std::string_view(status) == "completed";
-    return R"({"id":")" + id + R"(","object":"video.generation.task","status":")" + status +
-           R"(","progress":)" + (done ? "100" : "0") +
-           (done ? R"(,"results":["https://cdn.example.com/)" + id + R"(.mp4"])" : std::string()) + "}";
-}
-
-/// Decrements the open count when a connection's coroutine ends, however it ends.
-struct OpenGuard {
-    explicit OpenGuard(std::shared_ptr<PeerState> s) : state(std::move(s)) {
-        state->update([](PeerCounts& c) {
-            ++c.accepted;
-            ++c.open;
-        });
-    }
-    OpenGuard(const OpenGuard&) = delete;
-    OpenGuard& operator=(const OpenGuard&) = delete;
-    ~OpenGuard() {
-        state->update([](PeerCounts& c) { --c.open; });
-    }
-    std::shared_ptr<PeerState> state;
-};
-
-/// Closes our side gracefully and waits (bounded) for the client to close its own, so that
-/// the peer lets go of the connection only once the client did.
-net::awaitable<void> finish(Stream& stream) {
-    auto& tcp_stream = beast::get_lowest_layer(stream);
-    boost::system::error_code ignored;
-    tcp_stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    tcp_stream.expires_after(std::chrono::seconds(5));
-    std::array<char, 1024> sink{};
-    for (;;) {
-        auto [ec, n] = co_await tcp_stream.async_read_some(net::buffer(sink), kNoThrow);
-        if (ec) {
-            co_return;
-        }
-    }
-}
-
-/// The task a query asks for (the last segment of its path).
-std::string task_of(const bhttp::request<bhttp::string_body>& req) {
-    return std::string(req.target().substr(req.target().rfind('/') + 1));
-}
-
-/// Counts a fault carried out to its end.
-void fault_done(PeerState& state, const bhttp::request<bhttp::string_body>& req) {
-    const bool query = req.method() == bhttp::verb::get;
-    state.update([&](PeerCounts& c) {
-        ++c.faults;
-        if (query) {
-            ++c.faults_by_task[task_of(req)];
-        }
-    });
-}
-
-/// What the peer makes of a request it read whole.
-struct Verdict {
-    Fault fault = Fault::kNone;
-    std::size_t serial = 0;  ///< numbers the peer's task ids
-};
-
-/// Records a request read whole and decides the fault to answer it with: the one set for its
-/// kind of call, or for a submission the one its prompt asks for.
-Verdict record(PeerState& state, const bhttp::request<bhttp::string_body>& req) {
-    constexpr std::string_view kCallbackPath = "/v1/callbacks/evolink/";
-    const bool submit = req.method() == bhttp::verb::post && req.target() == "/v1/videos/generations";
-    std::optional<Fault> asked;
-    std::string job_id;
-    std::string callback_path;
-    if (auto body = submit ? json::parse(req.body()) : std::nullopt) {
-        const std::string url(json::get_string(*body, "callback_url").value_or(""));
-        if (const auto at = url.find(kCallbackPath); at != std::string::npos) {
-            callback_path = url.substr(at);
-            job_id = callback_path.substr(kCallbackPath.size());
-            job_id = job_id.substr(0, job_id.find('?'));
-        }
-        asked = fault_in(json::get_string(*body, "prompt").value_or(""));
-    }
-    Verdict verdict;
-    state.update([&](PeerCounts& c) {
-        if (submit) {
-            verdict.fault = asked.value_or(state.submit_fault);
-            ++c.submissions;
-            ++c.submissions_by_job[job_id];
-            c.callback_paths[job_id] = callback_path;
-        } else {
-            const auto task = state.query_faults_by_task.find(task_of(req));
-            verdict.fault = task != state.query_faults_by_task.end() ? task->second : state.query_fault;
-            ++c.queries;
-            ++c.queries_by_task[task_of(req)];
-        }
-        verdict.serial = c.submissions + c.queries;
-    });
-    return verdict;
-}
-
-/// Answers one request as `fault` says. Returns true when the connection may serve another.
-net::awaitable<bool> answer(
-    std::shared_ptr<PeerState> state,
-    Stream& stream,
-    Fault fault,
-    bhttp::request<bhttp::string_body> req,
-    std::size_t serial
-) {
-    const bool submit = req.method() == bhttp::verb::post;
-    const std::string task_id = submit ? "task-fault-" + std::to_string(serial) : task_of(req);
-    const std::string healthy = task_json(task_id, submit ? "pending" : "completed");
-    auto& tcp_stream = beast::get_lowest_layer(stream);
-    tcp_stream.expires_after(std::chrono::seconds(10));
-    std::string raw;
-    switch (fault) {
-        case Fault::kNone:
-        case Fault::kResetOnAccept: {
-            bhttp::response<bhttp::string_body> res{bhttp::status::ok, 11};
-            res.set(bhttp::field::content_type, "application/json");
-            res.keep_alive(state->keep_alive);
-            res.body() = healthy;
-            res.prepare_payload();
-            auto [ec, n] = co_await bhttp::async_write(stream, res, kNoThrow);
-            if (!ec && state->keep_alive) {
-                co_return true;
-            }
-            co_await finish(stream);
-            co_return false;
-        }
-        case Fault::kHang: {
-            // Never answer; notice only the client giving up (EOF, reset or truncation).
-            tcp_stream.expires_never();
-            std::array<char, 1024> sink{};
-            for (;;) {
-                auto [ec, n] = co_await stream.async_read_some(net::buffer(sink), kNoThrow);
-                if (ec) {
-                    break;
-                }
-            }
-            fault_done(*state, req);
-            co_return false;
-        }
-        case Fault::kResetAfterRequest:
-            reset(tcp_stream.socket());
-            fault_done(*state, req);
-            co_return false;
-        case Fault::kGarbage200:
-            raw = raw_answer(200, "OK", "text/html", "<html><body>502 Bad Gateway (nginx)</body></html>");
-            break;
-        case Fault::kNotHttp:
-            raw = "SSH-2.0-OpenSSH_9.2\r\n\x01\x02\x03 this is not HTTP\r\n\r\n";
-            break;
-        case Fault::kStatus500:
-            raw = raw_answer(500, "Internal Server Error", "application/json", R"({"error":{"code":"internal","message":"boom"}})");
-            break;
-        case Fault::kStatus502:
-            raw = raw_answer(502, "Bad Gateway", "text/html", "<html>bad gateway</html>");
-            break;
-        case Fault::kStatus503:
-            raw = raw_answer(503, "Service Unavailable", "application/json", R"({"error":{"code":"overloaded","message":"try later"}})");
-            break;
-        case Fault::kSlow: {
-            auto executor = co_await net::this_coro::executor;
-            net::steady_timer timer(executor, kLateBy);
-            co_await timer.async_wait(kNoThrow);
-            raw = raw_answer(200, "OK", "application/json", healthy);
-            break;
-        }
-    }
-    auto [wec, wn] = co_await net::async_write(stream, net::buffer(raw), kNoThrow);
-    if (!wec) {
-        co_await finish(stream);
-    }
-    fault_done(*state, req);
-    co_return false;
-}
-
-net::awaitable<void> serve(std::shared_ptr<PeerState> state, net::ssl::context& ctx, tcp::socket socket) {
-    const OpenGuard open(state);
-    Fault at_accept = Fault::kNone;
-    {
-        const std::lock_guard lock(state->mutex);
-        at_accept = state->accept_fault;
-    }
-    if (at_accept == Fault::kResetOnAccept) {
-        reset(socket);
-        state->update([](PeerCounts& c) { ++c.faults; });
-        co_return;
-    }
-    Stream stream(std::move(socket), ctx);
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
-    auto [hec] = co_await stream.async_handshake(net::ssl::stream_base::server, kNoThrow);
-    if (hec) {
-        co_return;
-    }
-    beast::flat_buffer buffer;
-    for (;;) {
-        bhttp::request<bhttp::string_body> req;
-        // An idle pooled connection waits for its next request as long as the client keeps it.
-        beast::get_lowest_layer(stream).expires_never();
-        auto [rec, rn] = co_await bhttp::async_read(stream, buffer, req, kNoThrow);
-        if (rec) {
-            co_return;
-        }
-        const Verdict verdict = record(*state, req);
-        const bool again = co_await answer(state, stream, verdict.fault, std::move(req), verdict.serial);
-        if (!again) {
-            co_return;
-        }
-    }
-}
-
-net::awaitable<void> accept_loop(std::shared_ptr<PeerState> state, net::ssl::context& ctx, tcp::acceptor& acceptor) {
-    for (;;) {
-        auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
-        if (ec) {
-            co_return;
-        }
-        net::co_spawn(acceptor.get_executor(), serve(state, ctx, std::move(socket)), [](const std::exception_ptr& e) {
-            if (e) {
-                ADD_FAILURE() << "a peer coroutine threw";
-            }
-        });
-    }
-}
-
-/// A TLS peer on 127.0.0.1 that speaks evolink's create and query calls, with a fault chosen
-/// by the test (or, for submissions, by "[fault:NAME]" in the prompt). Runs a thread of its own.
-class FaultyProvider {
-public:
-    FaultyProvider()
-        : ctx_(tls::make_server_context({tls::read_pem_file(certs_dir() + "/server.crt"), tls::read_pem_file(certs_dir() + "/server.key")})),
-          acceptor_(ioc_, {net::ip::make_address("127.0.0.1"), 0}) {
-        net::co_spawn(ioc_, accept_loop(state_, ctx_, acceptor_), [](const std::exception_ptr& e) {
-            if (e) {
-                ADD_FAILURE() << "a peer coroutine threw";
-            }
-        });
-        thread_ = std::thread([this] { ioc_.run(); });
-    }
-
-    FaultyProvider(const FaultyProvider&) = delete;
-    FaultyProvider& operator=(const FaultyProvider&) = delete;
-
-    ~FaultyProvider() {
-        ioc_.stop();
-        thread_.join();
-    }
-
-    std::string base_url() const { return "https://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
-
-    /// The fault for submissions from now on (kResetOnAccept: for every new connection).
-    void fail_submissions(Fault f) {
-        const std::lock_guard lock(state_->mutex);
-        state_->submit_fault = f == Fault::kResetOnAccept ? Fault::kNone : f;
-        state_->accept_fault = f == Fault::kResetOnAccept ? f : Fault::kNone;
-    }
-
-    /// The fault for queries from now on (kResetOnAccept: for every new connection).
-    void fail_queries(Fault f) {
-        const std::lock_guard lock(state_->mutex);
-        state_->query_fault = f == Fault::kResetOnAccept ? Fault::kNone : f;
-        state_->accept_fault = f == Fault::kResetOnAccept ? f : Fault::kNone;
-    }
-
-    /// The fault for queries of task `task_id` (kNone: answer them well again).
-    void fail_queries_of(const std::string& task_id, Fault f) {
-        const std::lock_guard lock(state_->mutex);
-        state_->query_faults_by_task[task_id] = f;
-    }
-
-    /// Whether healthy answers keep the connection open for the client's pool.
-    void keep_alive(bool on) {
-        const std::lock_guard lock(state_->mutex);
-        state_->keep_alive = on;
-    }
-
-    PeerCounts counts() const {
-        const std::lock_guard lock(state_->mutex);
-        return state_->counts;
-    }
-
-    /// Waits for `done(counts)` to hold, woken by every change; false after `timeout`.
-    bool wait_for(const std::function<bool(const PeerCounts&)>& done, milliseconds timeout) const {
-        std::unique_lock lock(state_->mutex);
-        return state_->changed.wait_for(lock, timeout, [&] { return done(state_->counts); });
-    }
-
-private:
-    net::io_context ioc_;  // first: destroyed last, after the coroutine frames that use the rest
-    std::shared_ptr<PeerState> state_ = std::make_shared<PeerState>();
-    net::ssl::context ctx_;
-    tcp::acceptor acceptor_;
-    std::thread thread_;
-};
-
 Config config_for(const TempDir& dir, const FaultyProvider& peer) {
     Config c = base_config(dir, free_port());
     c.simulator_enabled = false;
@@ -467,7 +68,7 @@ Config config_for(const TempDir& dir, const FaultyProvider& peer) {
     return c;
 }
 
-std::string completed_callback(const std::string& task_id) { return task_json(task_id, "completed"); }
+std::string completed_callback(const std::string& task_id) { return evolink_task_json(task_id, "completed"); }
 
 struct Timed {
     Response response;
@@ -497,7 +98,7 @@ void PrintTo(const SubmitCase& c, std::ostream* os) { *os << fault_name(c.fault)
 
 class Submission : public ::testing::TestWithParam<SubmitCase> {
 protected:
-    FaultyProvider peer;
+    FaultyProvider peer{kLateBy};
     TempDir dir;
     RunningApp app{config_for(dir, peer)};
 };
@@ -659,7 +260,7 @@ protected:
         EXPECT_EQ(str(list[0], "outcome"), "applied") << fault_name(fault);
     }
 
-    FaultyProvider peer;
+    FaultyProvider peer{kLateBy};
     TempDir dir;
     RunningApp app{config_for(dir, peer)};
 };
@@ -771,7 +372,7 @@ double open_connections(Client& client) {
 
 class ProviderFaultsLeaks : public ::testing::Test {
 protected:
-    FaultyProvider peer;
+    FaultyProvider peer{kLateBy};
     TempDir dir;
     RunningApp app{config_for(dir, peer)};
     BurstClient burst{app.port()};
