@@ -249,6 +249,12 @@ net::awaitable<storage::JobRecord> JobService::submit(
             throw err;
         }
     }
+    if (refused && stored && stored->provider_task_id) {
+        // The provider's callback came while the create call was failing: it has the task,
+        // and the job already follows it. That is the answer, not the failed call.
+        log::info("jobs", "a callback settled the submission", {{"job_id", job.id}, {"provider", job.provider}, {"status", stored->status}});
+        co_return std::move(*stored);
+    }
     if (refused) {
         ServiceError failure = submit_error(*refused, provider.name());
         failure.job_id = job.id;

@@ -203,6 +203,37 @@ INSTANTIATE_TEST_SUITE_P(
     }
 );
 
+TEST(ProviderFaultsSubmission, ACallbackWhileTheCreateCallHangsSettlesTheJob) {
+    FaultyProvider peer{kLateBy};
+    TempDir dir;
+    RunningApp app{config_for(dir, peer)};
+    peer.fail_submissions(Fault::kHang);
+    Response r;
+    std::thread poster([&] { r = app.client().post("/v1/jobs", job_body("a cat, called back early")); });
+    // The provider took the job and calls back before it answers the create call (if ever).
+    const bool seen = peer.wait_for([](const PeerCounts& p) { return p.submissions == 1; }, std::chrono::seconds(5));
+    std::string job_id;
+    std::string callback;
+    if (seen) {
+        const PeerCounts counts = peer.counts();
+        job_id = counts.callback_paths.begin()->first;
+        callback = counts.callback_paths.begin()->second;
+        Client provider_side(app.port());
+        auto delivered = provider_side.request("POST", callback, evolink_task_json("task-early-1", "processing"), {{"Content-Type", "application/json"}});
+        EXPECT_EQ(delivered.status, 200) << delivered.body;
+    }
+    poster.join();
+    ASSERT_TRUE(seen);
+    // The create call still hangs past the timeout, but the job is known: 201, as the callback says.
+    ASSERT_EQ(r.status, 201) << r.body;
+    auto job = r.json();
+    EXPECT_EQ(str(job, "id"), job_id);
+    EXPECT_EQ(str(job, "status"), "running");
+    EXPECT_EQ(str(job, "provider_task_id"), "task-early-1");
+    EXPECT_TRUE(is_null(job, "error"));
+    EXPECT_EQ(peer.counts().submissions, 1U);
+}
+
 // -------------------------------------------------------------------------------------------
 // Confirmation
 
