@@ -103,6 +103,7 @@ JobService::JobService(
     if (!options_.clock) {
         options_.clock = now_ms;
     }
+    started_at_ = options_.clock();
     store_.on_job_written([this](const std::string& job_id) { watch_.notify(job_id); });
 }
 
