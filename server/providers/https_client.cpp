@@ -1,5 +1,7 @@
 #include "server/providers/https_client.hpp"
 
+#include <poll.h>
+
 #include <mutex>
 #include <unordered_map>
 
@@ -33,6 +35,15 @@ struct PooledConnection {
 // Idle connections older than this may have been closed by the peer; drop them.
 constexpr auto kMaxIdleAge = std::chrono::seconds(30);
 
+// An idle connection has nothing to read: a readable one was closed or reset by the peer
+// (or carries bytes nobody asked for), and is not worth sending a request on.
+bool still_quiet(Stream& stream) {
+    pollfd p{};
+    p.fd = beast::get_lowest_layer(stream).socket().native_handle();
+    p.events = POLLIN;
+    return ::poll(&p, 1, 0) == 0;
+}
+
 }  // namespace
 
 struct HttpsClient::Impl {
@@ -49,7 +60,7 @@ struct HttpsClient::Impl {
         while (!list.empty()) {
             PooledConnection c = std::move(list.back());
             list.pop_back();
-            if (Clock::now() - c.idle_since < kMaxIdleAge) {
+            if (Clock::now() - c.idle_since < kMaxIdleAge && still_quiet(*c.stream)) {
                 return std::move(c.stream);
             }
         }
@@ -72,12 +83,18 @@ std::chrono::milliseconds remaining(Clock::time_point deadline) {
     return left.count() > 0 ? left : std::chrono::milliseconds(1);
 }
 
-[[noreturn]] void fail(const char* what, const boost::system::error_code& ec, const AbsoluteUrl& url) {
+[[noreturn]] void fail(
+    const char* what,
+    const boost::system::error_code& ec,
+    const AbsoluteUrl& url,
+    bool request_sent = false
+) {
     const bool timed_out = ec == beast::error::timeout;
     throw TransportError(
         std::string(what) + " " + url.host + ":" + url.port + ": " +
             (timed_out ? std::string("timed out") : ec.message()),
-        timed_out
+        timed_out,
+        request_sent
     );
 }
 
@@ -120,20 +137,29 @@ struct Exchange {
     bool keep_alive = false;
 };
 
-// Writes the request and reads the answer. A failure before any byte of the answer arrived
-// is reported with `sent_nothing` so that a stale pooled connection can be retried safely.
+// When a pooled connection proves stale, what may be done again on a new one.
+enum class OnStale {
+    kFail,         // a new connection: nothing to retry
+    kResendUnsent, // a failed write only: the peer never got the request whole
+    kResend        // also a read that failed before any byte: repeating the request is harmless
+};
+
+// Writes the request and reads the answer. Returns nullopt when the request should be sent
+// again on a new connection (`on_stale`); otherwise a failure throws TransportError, with
+// request_sent() once the request was written whole.
 net::awaitable<std::optional<Exchange>> exchange(
     Stream& stream,
     const http::request<http::string_body>& req,
     Clock::time_point deadline,
     const AbsoluteUrl& url,
-    bool retry_on_stale
+    OnStale on_stale
 ) {
     auto& tcp_stream = beast::get_lowest_layer(stream);
     tcp_stream.expires_after(remaining(deadline));
     auto [wec, wn] = co_await http::async_write(stream, req, kNoThrow);
     if (wec) {
-        if (retry_on_stale && wec != beast::error::timeout) {
+        // A write that failed left part of the request at most: the peer cannot act on it.
+        if (on_stale != OnStale::kFail && wec != beast::error::timeout) {
             co_return std::nullopt;
         }
         fail("cannot send to", wec, url);
@@ -144,11 +170,13 @@ net::awaitable<std::optional<Exchange>> exchange(
     tcp_stream.expires_after(remaining(deadline));
     auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kNoThrow);
     if (rec) {
-        // A pooled connection the peer had closed answers with EOF or a reset before any byte.
-        if (retry_on_stale && rec != beast::error::timeout && !parser.got_some()) {
+        // A pooled connection the peer had closed answers with EOF or a reset before any byte;
+        // but so does a peer that read the request and died on it, so only a request that is
+        // harmless to repeat is sent again.
+        if (on_stale == OnStale::kResend && rec != beast::error::timeout && !parser.got_some()) {
             co_return std::nullopt;
         }
-        fail("no answer from", rec, url);
+        fail("no answer from", rec, url, true);
     }
     auto msg = parser.release();
     Exchange out;
@@ -203,14 +231,15 @@ net::awaitable<ClientResponse> HttpsClient::request(ClientRequest request) {
         req.prepare_payload();
     }
 
+    const bool repeatable = request.method == "GET" || request.method == "HEAD";
     std::unique_ptr<Stream> stream = impl->take_idle(key);
     std::optional<Exchange> result;
     if (stream) {
-        result = co_await exchange(*stream, req, deadline, *url, true);
+        result = co_await exchange(*stream, req, deadline, *url, repeatable ? OnStale::kResend : OnStale::kResendUnsent);
     }
     if (!result) {
         stream = co_await connect(*impl, *url, deadline);
-        result = co_await exchange(*stream, req, deadline, *url, false);
+        result = co_await exchange(*stream, req, deadline, *url, OnStale::kFail);
     }
     if (result->keep_alive) {
         impl->give_back(key, std::move(stream));

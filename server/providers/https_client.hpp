@@ -38,13 +38,19 @@ struct ClientResponse {
 /// The exchange failed before a whole response arrived (DNS, connect, TLS, reset, timeout).
 class TransportError : public std::runtime_error {
 public:
-    TransportError(std::string message, bool timed_out)
-        : std::runtime_error(std::move(message)), timed_out_(timed_out) {}
+    TransportError(std::string message, bool timed_out, bool request_sent = false)
+        : std::runtime_error(std::move(message)), timed_out_(timed_out), request_sent_(request_sent) {}
 
     bool timed_out() const { return timed_out_; }
 
+    /// True when the whole request had been written before the failure (the answer hung, was
+    /// cut or could not be read): the peer may have acted on it. False when it provably never
+    /// got it whole (resolve, connect, TLS handshake, or the write itself failed).
+    bool request_sent() const { return request_sent_; }
+
 private:
     bool timed_out_;
+    bool request_sent_;
 };
 
 class HttpsClient {
@@ -57,6 +63,10 @@ public:
     ~HttpsClient();
 
     /// Sends one request. Throws TransportError; any HTTP status is a normal answer.
+    /// A pooled connection is used only while the peer has not closed it; a GET or HEAD whose
+    /// pooled connection turns out stale (closed before any byte of the answer) is sent again
+    /// on a new one, but any other method is never sent twice: once its request was written,
+    /// a failure is reported with TransportError::request_sent().
     net::awaitable<ClientResponse> request(ClientRequest request);
 
     /// TLS handshakes made so far (connection reuse shows as few handshakes).

@@ -90,7 +90,14 @@ struct TaskUpdate {
 /// A provider call failed. kRejected carries the provider's HTTP status and message.
 class ProviderError : public std::runtime_error {
 public:
-    enum class Kind { kRejected, kUnavailable, kTimeout, kBadAnswer };
+    enum class Kind {
+        kRejected,     ///< a 4xx: the provider refused the call
+        kUnavailable,  ///< 408, 429, 5xx, or the request never reached it whole (connect, TLS)
+        kTimeout,      ///< no connection in time: the request never reached it whole
+        kBadAnswer,    ///< a 2xx that is not what the call answers
+        kInDoubt       ///< the request was sent whole, then no answer (hang, reset, garbage
+                       ///< bytes): the provider may have acted on it
+    };
 
     ProviderError(Kind kind, std::string message, int http_status = 0)
         : std::runtime_error(message), kind_(kind), http_status_(http_status) {}

@@ -85,6 +85,8 @@ std::string_view result_word(ProviderError::Kind kind) {
             return "timeout";
         case ProviderError::Kind::kBadAnswer:
             return "bad_answer";
+        case ProviderError::Kind::kInDoubt:
+            return "in_doubt";
     }
     return "unavailable";
 }
@@ -147,10 +149,8 @@ net::awaitable<json::Document> exchange_json(
     try {
         res = co_await options.client->request(std::move(req));
     } catch (const TransportError& e) {
-        throw ProviderError(
-            e.timed_out() ? ProviderError::Kind::kTimeout : ProviderError::Kind::kUnavailable,
-            e.what()
-        );
+        using K = ProviderError::Kind;
+        throw ProviderError(e.request_sent() ? K::kInDoubt : e.timed_out() ? K::kTimeout : K::kUnavailable, e.what());
     }
     if (res.status >= 200 && res.status < 300) {
         auto doc = json::parse(res.body);

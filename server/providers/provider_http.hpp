@@ -28,8 +28,10 @@ struct ProviderOptions {
 
 /// Sends `body` (empty: none) with bearer auth (`operation` names the call in metrics) and returns the parsed 2xx answer.
 /// Throws ProviderError: kRejected for 4xx other than 408/429 (with the provider's status and
-/// message), kUnavailable for 408, 429, 5xx and connection failures, kTimeout when the call
-/// timed out, kBadAnswer for a 2xx that is not JSON.
+/// message), kUnavailable for 408, 429, 5xx and failures before the request was sent whole
+/// (connect, TLS), kTimeout when that took too long, kInDoubt when the request was sent whole
+/// but no HTTP answer came back (timeout, reset, bytes that are not HTTP), kBadAnswer for a
+/// 2xx that is not JSON.
 net::awaitable<json::Document> call_json(
     const ProviderOptions& options,
     std::string_view operation,

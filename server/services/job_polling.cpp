@@ -13,20 +13,17 @@ namespace seedhook::services {
 
 using providers::JobStatus;
 
-namespace {
-
-constexpr std::string_view kInterrupted = "submission_interrupted";
-
-}  // namespace
-
 net::awaitable<std::size_t> JobService::recover_interrupted() {
     auto stuck = co_await store_.interrupted_submissions();
+    // This runs while the server already accepts: a job this process is submitting right now
+    // (created since it started) is not interrupted.
+    std::erase_if(stuck, [this](const storage::JobRecord& job) { return job.created_at >= started_at_; });
     const std::int64_t now = options_.clock();
     for (const auto& job : stuck) {
         storage::QueryDecider decide = [now](storage::JobRecord& current) {
             if (current.status == providers::to_string(JobStatus::kSubmitting)) {
                 current.status = std::string(providers::to_string(JobStatus::kSubmitFailed));
-                current.error_code = std::string(kInterrupted);
+                current.error_code = std::string(kSubmissionInterrupted);
                 current.error_message = "seedhook stopped while submitting; the provider may still have the task, and its callback is still accepted";
                 current.completed_at = now;
                 current.updated_at = now;

@@ -36,9 +36,11 @@ ServiceError submit_error(const ProviderError& e, std::string_view provider) {
             return err;
         }
         case ProviderError::Kind::kTimeout:
-            return {Kind::kProviderTimeout, "provider_timeout", who + " did not answer in time"};
+            return {Kind::kProviderTimeout, "provider_timeout", who + " could not be reached in time; the job was not sent"};
         case ProviderError::Kind::kBadAnswer:
-            return {Kind::kProviderRejected, "provider_bad_answer", who + " answered with something that is not a task"};
+            return {Kind::kProviderRejected, std::string(kProviderBadAnswer), who + " answered with something that is not a task; it may have created the task, and the job will follow its callback if one comes"};
+        case ProviderError::Kind::kInDoubt:
+            return {Kind::kProviderTimeout, std::string(kProviderInDoubt), who + " received the job but gave no usable answer; it may have created the task: read the job again later rather than resubmitting, it follows the provider's callback if one comes"};
         case ProviderError::Kind::kUnavailable:
             break;
     }
@@ -57,11 +59,22 @@ std::string submit_error_code(const ProviderError& e) {
         case ProviderError::Kind::kTimeout:
             return "provider_timeout";
         case ProviderError::Kind::kBadAnswer:
-            return "provider_bad_answer";
+            return std::string(kProviderBadAnswer);
+        case ProviderError::Kind::kInDoubt:
+            return std::string(kProviderInDoubt);
         case ProviderError::Kind::kUnavailable:
             break;
     }
     return "provider_unavailable";
+}
+
+// What the stored job says about a failed submission: the provider's own words, and whether
+// it may have the task anyway.
+std::string stored_reason(const ProviderError& e) {
+    if (e.kind() == ProviderError::Kind::kInDoubt || e.kind() == ProviderError::Kind::kBadAnswer) {
+        return std::string("the provider may have created the task; its callback is still accepted (") + e.what() + ")";
+    }
+    return e.what();
 }
 
 void check_idempotency_key(const std::string& key) {
@@ -90,6 +103,7 @@ JobService::JobService(
     if (!options_.clock) {
         options_.clock = now_ms;
     }
+    started_at_ = options_.clock();
     store_.on_job_written([this](const std::string& job_id) { watch_.notify(job_id); });
 }
 
@@ -210,7 +224,7 @@ net::awaitable<storage::JobRecord> JobService::submit(
         if (refused) {
             current.status = std::string(providers::to_string(JobStatus::kSubmitFailed));
             current.error_code = submit_error_code(*refused);
-            current.error_message = refused->what();
+            current.error_message = stored_reason(*refused);
             current.completed_at = now;
             return storage::Confirmation{};
         }
@@ -235,6 +249,12 @@ net::awaitable<storage::JobRecord> JobService::submit(
             err.job_id = job.id;
             throw err;
         }
+    }
+    if (refused && stored && stored->provider_task_id) {
+        // The provider's callback came while the create call was failing: it has the task,
+        // and the job already follows it. That is the answer, not the failed call.
+        log::info("jobs", "a callback settled the submission", {{"job_id", job.id}, {"provider", job.provider}, {"status", stored->status}});
+        co_return std::move(*stored);
     }
     if (refused) {
         ServiceError failure = submit_error(*refused, provider.name());
@@ -298,10 +318,10 @@ net::awaitable<CallbackAck> JobService::receive_callback(CallbackInput in) {
         d.body = body;
         ++job.callbacks_received;
         job.updated_at = now;
-        const bool interrupted = job.status == providers::to_string(JobStatus::kSubmitFailed) &&
-                                 job.error_code == std::optional<std::string>("submission_interrupted");
-        if (!job.provider_task_id && (interrupted || job.status == providers::to_string(JobStatus::kSubmitting))) {
-            // The callback beat the create answer, or the process stopped before storing it.
+        if (!job.provider_task_id && (awaits_adoption(job) || job.status == providers::to_string(JobStatus::kSubmitting))) {
+            // The callback beat the create answer, or the create answer never came (the
+            // process stopped, the provider hung up or said something unreadable): the
+            // provider has the task after all.
             job.provider_task_id = update.task_id;
             job.status = std::string(providers::to_string(JobStatus::kQueued));
             job.error_code.reset();

@@ -113,8 +113,10 @@ public:
     /// The callback URL handed to the provider for a job.
     std::string callback_url(std::string_view provider, std::string_view job_id) const;
 
-    /// Marks jobs left in `submitting` by a stopped process as submit_failed
-    /// (`submission_interrupted`); a later callback for one of them is still accepted.
+    /// Marks jobs left in `submitting` by a stopped process (created before this service) as
+    /// submit_failed
+    /// (`submission_interrupted`); a later callback for one of them is still adopted
+    /// (awaits_adoption).
     /// Returns how many there were.
     net::awaitable<std::size_t> recover_interrupted();
 
@@ -168,6 +170,7 @@ private:
     JobServiceOptions options_;
     crypto::HmacSha256 token_key_;  ///< options_.callback_secret, set up once
     JobWatch watch_;
+    std::int64_t started_at_ = 0;  ///< unix ms; jobs created before it are another process's
 };
 
 /// True when `id` has the form of a job id ("job_" and 32 lowercase hex digits).

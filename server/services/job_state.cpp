@@ -65,6 +65,14 @@ std::string_view to_string(Outcome outcome) {
     return "rejected";
 }
 
+bool awaits_adoption(const storage::JobRecord& job) {
+    if (job.status != providers::to_string(JobStatus::kSubmitFailed) || job.provider_task_id || !job.error_code) {
+        return false;
+    }
+    const std::string_view code = *job.error_code;
+    return code == kSubmissionInterrupted || code == kProviderInDoubt || code == kProviderBadAnswer;
+}
+
 Outcome apply_update(storage::JobRecord& job, const providers::TaskUpdate& u, std::int64_t now_ms) {
     const auto current = providers::parse_status(job.status);
     if (!u.status || !current) {

@@ -17,6 +17,18 @@ enum class Outcome { kApplied, kDuplicate, kStale, kConflict, kRejected };
 
 std::string_view to_string(Outcome outcome);
 
+/// Error codes of a submission that ended without a task id although the provider may have
+/// created the task: the process stopped while submitting, the request was sent whole but no
+/// answer came back, or the provider said 2xx with something that is not a task.
+inline constexpr std::string_view kSubmissionInterrupted = "submission_interrupted";
+inline constexpr std::string_view kProviderInDoubt = "provider_in_doubt";
+inline constexpr std::string_view kProviderBadAnswer = "provider_bad_answer";
+
+/// True for a `submit_failed` job with no task id whose provider may have the task anyway
+/// (the codes above): a callback for it (its URL token names this job) is adopted, moving the
+/// job to what the callback says, rather than refused.
+bool awaits_adoption(const storage::JobRecord& job);
+
 /// Applies `update` to `job` at time `now_ms`. The job changes only when the outcome is
 /// kApplied: a later status, or more progress in the same status.
 Outcome apply_update(storage::JobRecord& job, const providers::TaskUpdate& update, std::int64_t now_ms);

@@ -3,8 +3,9 @@
 /// Submitting a task to a provider with bounded retries (SPEC §2.1): connection failures, 429
 /// and 5xx are retried with exponential backoff and full jitter, never sooner than a
 /// Retry-After; at most `max_attempts` attempts whose waits add up to at most `max_total_wait`.
-/// Refusals (4xx), timeouts (the provider may have the task already) and bad answers are not
-/// retried.
+/// Only kUnavailable is retried (the request never reached the provider whole, or it said 429
+/// or 5xx). Refusals (4xx), timeouts, bad answers and requests in doubt (sent whole, then no
+/// answer: the provider may have the task already) are not.
 
 #include <chrono>
 

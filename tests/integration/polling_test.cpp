@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/crypto.hpp"
+#include "common/time.hpp"
 #include "server/simulator/simulator.hpp"
 #include "server/storage/database.hpp"
 #include "server/storage/job_store.hpp"
@@ -113,6 +114,35 @@ TEST(Polling, AnInterruptedSubmissionIsMarkedAtStartupAndItsLateCallbackStillLan
     EXPECT_EQ(str(doc, "status"), "succeeded");
     EXPECT_EQ(str(doc, "provider_task_id"), "task-unified-9-late");
     EXPECT_TRUE(json::find(doc, "error")->IsNull());
+}
+
+TEST(Polling, AJobSubmittedWhileTheStartupRecoveryRunsIsNotMarkedInterrupted) {
+    TempDir dir;
+    const std::string interrupted = "job_00112233445566778899aabbccddeef0";
+    const std::string current = "job_00112233445566778899aabbccddeef1";
+    {
+        storage::Database db({(dir.path() / "seedhook.db").string(), "FULL"});
+        storage::JobStore store(db);
+        for (const auto& [id, created_at] : {std::pair{interrupted, std::int64_t{1000}}, std::pair{current, now_ms() + 60'000}}) {
+            storage::JobRecord j;
+            j.id = id;
+            j.provider = "evolink";
+            j.model = "seedance-1.5-pro";
+            j.status = "submitting";
+            j.request_json = "{}";
+            j.metadata_json = "null";
+            j.created_at = created_at;
+            j.updated_at = created_at;
+            net::co_spawn(db.executor(), store.insert(j), net::use_future).get();
+        }
+    }
+    // The second stands for a job that this process's first POST created before the
+    // recovery read the table (created after the start): it is being submitted, not stuck.
+    RunningApp app(base_config(dir, free_port()));
+    ASSERT_TRUE(eventually([&] {
+        return str(app.client().get("/v1/jobs/" + interrupted).json(), "status") == "submit_failed";
+    }, std::chrono::seconds(3)));
+    EXPECT_EQ(str(app.client().get("/v1/jobs/" + current).json(), "status"), "submitting");
 }
 
 }  // namespace

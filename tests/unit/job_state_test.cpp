@@ -8,6 +8,7 @@
 using seedhook::providers::JobStatus;
 using seedhook::providers::TaskUpdate;
 using seedhook::services::apply_update;
+using seedhook::services::awaits_adoption;
 using seedhook::services::Outcome;
 using seedhook::storage::JobRecord;
 
@@ -308,6 +309,26 @@ TEST(ConfirmWith, ADifferentTerminalAnswerWinsAndIsAConflict) {
     EXPECT_FALSE(job.error_code);
     EXPECT_EQ(job.progress, 100);
     EXPECT_TRUE(job.confirmed);
+}
+
+TEST(AwaitsAdoption, OnlyFailedSubmissionsThatTheProviderMayHaveAreAdopted) {
+    JobRecord job = job_in("submit_failed");
+    job.provider_task_id.reset();
+    for (const char* code : {"submission_interrupted", "provider_in_doubt", "provider_bad_answer"}) {
+        job.error_code = code;
+        EXPECT_TRUE(awaits_adoption(job)) << code;
+    }
+    // Refused, or never sent whole: the provider cannot have the task.
+    for (const char* code : {"provider_rejected", "provider_unavailable", "provider_timeout"}) {
+        job.error_code = code;
+        EXPECT_FALSE(awaits_adoption(job)) << code;
+    }
+    job.error_code = "provider_in_doubt";
+    job.provider_task_id = "task-unified-1";  // it has a task already
+    EXPECT_FALSE(awaits_adoption(job));
+    job.provider_task_id.reset();
+    job.status = "queued";
+    EXPECT_FALSE(awaits_adoption(job));
 }
 
 }  // namespace
