@@ -11,12 +11,36 @@
 
 #include <boost/asio/use_future.hpp>
 
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace seedhook::test {
 namespace {
 
 std::string str(const json::Value& doc, const char* key) {
     auto v = json::get_string(doc, key);
     return v ? std::string(*v) : std::string("<absent>");
+}
+
+// Writes jobs left in `submitting` (a process stopped mid-submission) into a new database in
+// `dir`, each created at its given time (ms).
+void insert_submitting_jobs(const TempDir& dir, const std::vector<std::pair<std::string, std::int64_t>>& jobs) {
+    storage::Database db({(dir.path() / "seedhook.db").string(), "FULL"});
+    storage::JobStore store(db);
+    for (const auto& [id, created_at] : jobs) {
+        storage::JobRecord j;
+        j.id = id;
+        j.provider = "evolink";
+        j.model = "seedance-1.5-pro";
+        j.status = "submitting";
+        j.request_json = "{}";
+        j.metadata_json = "null";
+        j.created_at = created_at;
+        j.updated_at = created_at;
+        net::co_spawn(db.executor(), store.insert(j), net::use_future).get();
+    }
 }
 
 TEST(Polling, AJobWhoseCallbackNeverComesIsReconciledByQueryingTheProvider) {
@@ -79,20 +103,7 @@ TEST(Polling, AnInterruptedSubmissionIsMarkedAtStartupAndItsLateCallbackStillLan
     TempDir dir;
     const std::string secret = "secret-for-the-interrupted-test";
     const std::string id = "job_00112233445566778899aabbccddeeff";
-    {
-        storage::Database db({(dir.path() / "seedhook.db").string(), "FULL"});
-        storage::JobStore store(db);
-        storage::JobRecord j;
-        j.id = id;
-        j.provider = "evolink";
-        j.model = "seedance-1.5-pro";
-        j.status = "submitting";
-        j.request_json = "{}";
-        j.metadata_json = "null";
-        j.created_at = 1000;
-        j.updated_at = 1000;
-        net::co_spawn(db.executor(), store.insert(j), net::use_future).get();
-    }
+    insert_submitting_jobs(dir, {{id, 1000}});
     Config c = base_config(dir, free_port());
     c.callbacks_secret = secret;
     RunningApp app(c);
@@ -120,22 +131,7 @@ TEST(Polling, AJobSubmittedWhileTheStartupRecoveryRunsIsNotMarkedInterrupted) {
     TempDir dir;
     const std::string interrupted = "job_00112233445566778899aabbccddeef0";
     const std::string current = "job_00112233445566778899aabbccddeef1";
-    {
-        storage::Database db({(dir.path() / "seedhook.db").string(), "FULL"});
-        storage::JobStore store(db);
-        for (const auto& [id, created_at] : {std::pair{interrupted, std::int64_t{1000}}, std::pair{current, now_ms() + 60'000}}) {
-            storage::JobRecord j;
-            j.id = id;
-            j.provider = "evolink";
-            j.model = "seedance-1.5-pro";
-            j.status = "submitting";
-            j.request_json = "{}";
-            j.metadata_json = "null";
-            j.created_at = created_at;
-            j.updated_at = created_at;
-            net::co_spawn(db.executor(), store.insert(j), net::use_future).get();
-        }
-    }
+    insert_submitting_jobs(dir, {{interrupted, 1000}, {current, now_ms() + 60'000}});
     // The second stands for a job that this process's first POST created before the
     // recovery read the table (created after the start): it is being submitted, not stuck.
     RunningApp app(base_config(dir, free_port()));
