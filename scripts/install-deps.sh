@@ -12,6 +12,7 @@ build_packages=(
   libsqlite3-dev libsqlitecpp-dev sqlite3 libgtest-dev libgmock-dev  # GTest::gmock (not a dependency of libgtest-dev)
   prometheus  # promtool: the tests check /metrics with it
   libyaml-cpp-dev  # the integration tests read docs/openapi.yaml
+  libjemalloc-dev  # the binary's allocator (bench/README.md)
   clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: clang, libFuzzer + sanitizer runtimes, llvm-symbolizer
 )
 # Node.js and npm run the OpenAPI linter (scripts/lint-openapi.sh, which asks for them with
@@ -19,7 +20,7 @@ build_packages=(
 # machine may have another build of Node whose nodejs package bundles npm, which Debian's npm
 # would conflict with.
 node_packages=(nodejs npm)
-runtime_packages=(libssl3 libsqlite3-0 libboost-url1.81.0 ca-certificates curl)
+runtime_packages=(libssl3 libsqlite3-0 libboost-url1.81.0 libjemalloc2 ca-certificates curl)
 
 wanted=()
 with_node=false
