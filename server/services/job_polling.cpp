@@ -14,10 +14,9 @@ namespace seedhook::services {
 using providers::JobStatus;
 
 net::awaitable<std::size_t> JobService::recover_interrupted() {
-    auto stuck = co_await store_.interrupted_submissions();
     // This runs while the server already accepts: a job this process is submitting right now
     // (created since it started) is not interrupted.
-    std::erase_if(stuck, [this](const storage::JobRecord& job) { return job.created_at >= started_at_; });
+    auto stuck = co_await store_.interrupted_submissions(started_at_);
     const std::int64_t now = options_.clock();
     for (const auto& job : stuck) {
         storage::QueryDecider decide = [now](storage::JobRecord& current) {

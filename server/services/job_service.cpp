@@ -52,21 +52,8 @@ ServiceError submit_error(const ProviderError& e, std::string_view provider) {
     return err;
 }
 
-std::string submit_error_code(const ProviderError& e) {
-    switch (e.kind()) {
-        case ProviderError::Kind::kRejected:
-            return "provider_rejected";
-        case ProviderError::Kind::kTimeout:
-            return "provider_timeout";
-        case ProviderError::Kind::kBadAnswer:
-            return std::string(kProviderBadAnswer);
-        case ProviderError::Kind::kInDoubt:
-            return std::string(kProviderInDoubt);
-        case ProviderError::Kind::kUnavailable:
-            break;
-    }
-    return "provider_unavailable";
-}
+// The code a failed submission stores on the job: the one its answer carries.
+std::string submit_error_code(const ProviderError& e) { return submit_error(e, "").code(); }
 
 // What the stored job says about a failed submission: the provider's own words, and whether
 // it may have the task anyway.

@@ -285,10 +285,11 @@ net::awaitable<std::vector<JobRecord>> JobStore::due_for_poll(std::int64_t now_m
     co_return due;
 }
 
-net::awaitable<std::vector<JobRecord>> JobStore::interrupted_submissions() {
-    auto work = [](Connection& c) {
-        static const std::string sql = job_select("WHERE status = 'submitting'");
+net::awaitable<std::vector<JobRecord>> JobStore::interrupted_submissions(std::int64_t before_ms) {
+    auto work = [before_ms](Connection& c) {
+        static const std::string sql = job_select("WHERE status = 'submitting' AND created_at < ?");
         auto st = c.prepare(sql);
+        st->bind(1, before_ms);
         return read_jobs(*st);
     };
     auto jobs = co_await db_.read(std::move(work));

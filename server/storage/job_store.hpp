@@ -86,8 +86,9 @@ public:
     net::awaitable<std::optional<JobRecord>> record_query(std::string job_id, std::int64_t delivery_id, QueryDecider decide);
     /// Jobs whose next poll is due at `now_ms`, the most overdue first.
     net::awaitable<std::vector<JobRecord>> due_for_poll(std::int64_t now_ms, std::size_t limit);
-    /// Jobs left in `submitting` (by a process that stopped mid-submission).
-    net::awaitable<std::vector<JobRecord>> interrupted_submissions();
+    /// Jobs left in `submitting` that were created before `before_ms` (by a process that
+    /// stopped mid-submission; younger ones may be in the hands of this process).
+    net::awaitable<std::vector<JobRecord>> interrupted_submissions(std::int64_t before_ms);
     /// Up to filter.limit + 1 jobs matching `filter`, newest first (the extra one tells the
     /// caller there is a next page).
     net::awaitable<std::vector<JobRecord>> list(JobFilter filter);

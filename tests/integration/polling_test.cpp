@@ -30,16 +30,7 @@ void insert_submitting_jobs(const TempDir& dir, const std::vector<std::pair<std:
     storage::Database db({(dir.path() / "seedhook.db").string(), "FULL"});
     storage::JobStore store(db);
     for (const auto& [id, created_at] : jobs) {
-        storage::JobRecord j;
-        j.id = id;
-        j.provider = "evolink";
-        j.model = "seedance-1.5-pro";
-        j.status = "submitting";
-        j.request_json = "{}";
-        j.metadata_json = "null";
-        j.created_at = created_at;
-        j.updated_at = created_at;
-        net::co_spawn(db.executor(), store.insert(j), net::use_future).get();
+        net::co_spawn(db.executor(), store.insert(sample_job(id, "submitting", created_at)), net::use_future).get();
     }
 }
 

@@ -21,19 +21,6 @@ T run_sync(storage::Database& db, net::awaitable<T> aw) {
     return net::co_spawn(db.executor(), std::move(aw), net::use_future).get();
 }
 
-storage::JobRecord sample_job(const std::string& id) {
-    storage::JobRecord j;
-    j.id = id;
-    j.provider = "evolink";
-    j.model = "seedance-1.5-pro";
-    j.status = "queued";
-    j.request_json = "{}";
-    j.metadata_json = "null";
-    j.created_at = 1000;
-    j.updated_at = 1000;
-    return j;
-}
-
 TEST(Database, CreatesTheFileAndFolderInWalModeWithAllMigrations) {
     TempDir dir;
     const auto path = (dir.path() / "nested" / "seedhook.db").string();

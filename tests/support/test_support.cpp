@@ -155,4 +155,17 @@ std::string job_body(const std::string& prompt) {
     return w.take();
 }
 
+storage::JobRecord sample_job(const std::string& id, std::string status, std::int64_t created_at) {
+    storage::JobRecord j;
+    j.id = id;
+    j.provider = "evolink";
+    j.model = "seedance-1.5-pro";
+    j.status = std::move(status);
+    j.request_json = "{}";
+    j.metadata_json = "null";
+    j.created_at = created_at;
+    j.updated_at = created_at;
+    return j;
+}
+
 }  // namespace seedhook::test

@@ -18,6 +18,7 @@
 #include "common/json.hpp"
 #include "server/app.hpp"
 #include "server/config.hpp"
+#include "server/storage/job_store.hpp"
 
 namespace seedhook::test {
 
@@ -112,5 +113,8 @@ bool eventually(const std::function<bool()>& predicate, std::chrono::millisecond
 
 /// A job request body for seedance-1.5-pro with `prompt`.
 std::string job_body(const std::string& prompt = "A cat playing piano");
+
+/// A stored evolink job row with the given status, created (and last updated) at `created_at`.
+storage::JobRecord sample_job(const std::string& id, std::string status = "queued", std::int64_t created_at = 1000);
 
 }  // namespace seedhook::test
