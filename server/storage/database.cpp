@@ -232,7 +232,10 @@ void Database::commit_batch(std::vector<PendingWrite>& batch) {
         return;
     }
     std::size_t applied = 0;
+    auto& actions = c.committed_actions_;
+    actions.clear();
     for (auto& op : batch) {
+        const std::size_t actions_before = actions.size();
         try {
             c.prepare("SAVEPOINT write")->exec();
             try {
@@ -240,6 +243,7 @@ void Database::commit_batch(std::vector<PendingWrite>& batch) {
                 ++applied;
             } catch (...) {
                 op.error = std::current_exception();
+                actions.resize(actions_before);  // what it wrote is undone, so are its actions
                 c.prepare("ROLLBACK TO write")->exec();
             }
             c.prepare("RELEASE write")->exec();
@@ -291,6 +295,10 @@ void Database::commit_batch(std::vector<PendingWrite>& batch) {
         const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
         options_.metrics->observe_commit(took.count(), applied);
     }
+    for (auto& action : actions) {
+        action();
+    }
+    actions.clear();
 }
 
 void Database::rethrow_as_storage_error(const std::exception& e) {

@@ -75,10 +75,17 @@ public:
     };
     Lease prepare(const std::string& sql);
 
+    /// Inside `Database::write`: runs `action` on the writer thread once the transaction that
+    /// holds this write has committed, before the write completes; dropped when the write
+    /// rolls back. `action` must not throw.
+    void after_commit(std::function<void()> action) { committed_actions_.push_back(std::move(action)); }
+
 private:
+    friend class Database;
     struct Cache;
     std::unique_ptr<SQLite::Database> db_;
     std::unique_ptr<Cache> cache_;
+    std::vector<std::function<void()>> committed_actions_;
 };
 
 class Database {

@@ -151,7 +151,7 @@ net::awaitable<JobStats> JobStore::stats(std::int64_t now_ms) {
 }
 
 net::awaitable<std::optional<JobRecord>> JobStore::insert(JobRecord job) {
-    auto work = [&job](Connection& c) -> std::optional<JobRecord> {
+    auto work = [this, &job](Connection& c) -> std::optional<JobRecord> {
         if (job.idempotency_key) {
             static const std::string sql = job_select("WHERE idempotency_key = ?");
             auto existing = c.prepare(sql);
@@ -178,14 +178,29 @@ net::awaitable<std::optional<JobRecord>> JobStore::insert(JobRecord job) {
         bind_opt(*st, 8, job.request_hash);
         bind_mutable(*st, job, 9);
         st->exec();
+        cache_when_committed(c, job);
         return std::nullopt;
     };
     auto existing = co_await db_.write(std::move(work));
     co_return existing;
 }
 
+void JobStore::cache_when_committed(Connection& c, const JobRecord& job) {
+    c.after_commit([this, committed = job]() mutable { cache_.put(std::move(committed)); });
+}
+
 net::awaitable<std::optional<JobRecord>> JobStore::find(std::string id) {
-    auto work = [&id](Connection& c) { return find_job(c, id); };
+    if (auto cached = cache_.get(id)) {
+        co_return cached;
+    }
+    auto work = [this, &id](Connection& c) {
+        const std::uint64_t generation = cache_.generation();
+        auto job = find_job(c, id);
+        if (job) {
+            cache_.fill(*job, generation);
+        }
+        return job;
+    };
     auto result = co_await db_.read(std::move(work));
     co_return result;
 }
@@ -195,7 +210,7 @@ net::awaitable<std::optional<DeliveryResult>> JobStore::record_delivery(
     std::optional<std::string> event_id,
     DeliveryDecider decide
 ) {
-    auto work = [&job_id, &event_id, &decide](Connection& c) -> std::optional<DeliveryResult> {
+    auto work = [this, &job_id, &event_id, &decide](Connection& c) -> std::optional<DeliveryResult> {
         auto job = find_job(c, job_id);
         if (!job) {
             return std::nullopt;
@@ -211,6 +226,7 @@ net::awaitable<std::optional<DeliveryResult>> JobStore::record_delivery(
         delivery.job_id = job_id;
         insert_delivery(c, delivery);
         update_job(c, *job);
+        cache_when_committed(c, *job);
         return DeliveryResult{std::move(*job), std::move(delivery)};
     };
     auto result = co_await db_.write(std::move(work));
@@ -247,13 +263,14 @@ net::awaitable<std::vector<CallbackRecord>> JobStore::deliveries(std::string job
 }
 
 net::awaitable<std::optional<JobRecord>> JobStore::record_query(std::string job_id, std::int64_t delivery_id, QueryDecider decide) {
-    auto work = [&job_id, delivery_id, &decide](Connection& c) {
+    auto work = [this, &job_id, delivery_id, &decide](Connection& c) {
         auto job = find_job(c, job_id);
         if (!job) {
             return job;
         }
         Confirmation verdict = decide(*job);
         update_job(c, *job);
+        cache_when_committed(c, *job);
         if (verdict.poll_row) {
             verdict.poll_row->job_id = job_id;
             insert_delivery(c, *verdict.poll_row);

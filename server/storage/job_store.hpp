@@ -12,6 +12,7 @@
 
 #include "common/asio.hpp"
 #include "server/storage/database.hpp"
+#include "server/storage/job_cache.hpp"
 #include "server/storage/records.hpp"
 
 namespace seedhook::storage {
@@ -61,8 +62,11 @@ struct PruneBatch {
 
 class JobStore {
 public:
-    /// `db` must outlive the store.
-    explicit JobStore(Database& db) : db_(db) {}
+    /// What the cache of recently used jobs may hold, roughly (a few thousand jobs).
+    static constexpr std::size_t kDefaultCacheBytes = std::size_t{8} << 20U;
+
+    /// `db` must outlive the store. `cache_bytes` bounds the jobs `find` answers from memory.
+    explicit JobStore(Database& db, std::size_t cache_bytes = kDefaultCacheBytes) : db_(db), cache_(cache_bytes) {}
 
     /// Called with a job's id after each committed write that may have changed it (on the
     /// writer's caller's executor). Set once, before the store is used.
@@ -71,6 +75,7 @@ public:
     /// Inserts `job`, unless it carries an idempotency key a stored job already has: then
     /// nothing is written and that job is returned.
     net::awaitable<std::optional<JobRecord>> insert(JobRecord job);
+    /// The job as last committed: from the cache of recently used jobs, else from a reader.
     net::awaitable<std::optional<JobRecord>> find(std::string id);
     /// Loads the job, lets `decide` apply the delivery, writes the job when it changed and the
     /// delivery row, all in one transaction. nullopt when the job does not exist.
@@ -110,7 +115,11 @@ private:
         }
     }
 
+    /// Inside a write: caches `job` once the write commits.
+    void cache_when_committed(Connection& c, const JobRecord& job);
+
     Database& db_;
+    JobCache cache_;
     std::function<void(const std::string&)> on_written_;
 };
 
