@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
@@ -57,7 +58,11 @@ tls::CertificatePem load_certificate(const Config& c) {
 
 struct App::Parts {
     Config config;
-    net::io_context ioc;
+    // The first I/O thread runs `ioc` (the listener, timers, provider clients, the simulator)
+    // and the others one context each; HTTP sessions are spread over all of them.
+    net::io_context ioc{1};
+    std::vector<std::unique_ptr<net::io_context>> more_contexts;
+    std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;  // idle contexts too
     std::vector<std::thread> threads;
     std::atomic<bool> stopping{false};
     Metrics metrics;
@@ -77,6 +82,10 @@ struct App::Parts {
     bool handle_signals = false;
 
     explicit Parts(Config c) : config(std::move(c)) {}
+
+    unsigned io_threads() const {
+        return config.server_threads > 0 ? static_cast<unsigned>(config.server_threads) : std::max(1U, std::thread::hardware_concurrency());
+    }
 
     std::map<std::string, providers::ProviderOptions> provider_options() {
         std::map<std::string, providers::ProviderOptions> out;
@@ -191,6 +200,9 @@ struct App::Parts {
         if (sim) {
             sim->stop();
         }
+        for (auto& context : more_contexts) {
+            context->stop();
+        }
         ioc.stop();
     }
 };
@@ -272,6 +284,12 @@ App::App(Config config, bool handle_signals) : parts_(std::make_unique<Parts>(st
     so.port = static_cast<std::uint16_t>(c.listen_port);
     so.body_limit = static_cast<std::uint64_t>(c.callbacks_max_body_bytes);
     so.max_connections = connection_bound(static_cast<std::size_t>(c.server_max_connections));
+    so.session_contexts.push_back(&p.ioc);
+    for (unsigned i = 1; i < p.io_threads(); ++i) {
+        p.more_contexts.push_back(std::make_unique<net::io_context>(1));
+        p.keep_running.push_back(net::make_work_guard(*p.more_contexts.back()));
+        so.session_contexts.push_back(p.more_contexts.back().get());
+    }
     p.server = std::make_unique<http::HttpServer>(p.ioc, server_ctx, so, [&router = p.router](HttpRequest r) {
         return router.handle(std::move(r));
     });
@@ -308,9 +326,10 @@ void App::start() {
         }
     });
     const auto& c = p.config;
-    const unsigned n = c.server_threads > 0 ? static_cast<unsigned>(c.server_threads) : std::max(1U, std::thread::hardware_concurrency());
-    for (unsigned i = 0; i < n; ++i) {
-        p.threads.emplace_back([&ioc = p.ioc] { ioc.run(); });
+    const unsigned n = p.io_threads();
+    p.threads.emplace_back([&ioc = p.ioc] { ioc.run(); });
+    for (auto& context : p.more_contexts) {
+        p.threads.emplace_back([&ioc = *context] { ioc.run(); });
     }
     log::info("app", "seedhook ready", {{"port", static_cast<std::int64_t>(port())}, {"public_base_url", c.public_base_url}, {"threads", static_cast<std::int64_t>(n)}, {"simulator", p.sim != nullptr}});
 }

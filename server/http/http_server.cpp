@@ -29,9 +29,9 @@ namespace {
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr auto kShutdownTimeout = std::chrono::seconds(2);
 
-// Per-connection state shared with drain(). Touched only on the session's strand.
+// Per-connection state shared with drain(). Touched only on the session's executor.
 struct SessionState {
-    net::any_io_executor strand;
+    net::any_io_executor executor;
     Stream* stream = nullptr;
     bool idle = true;
 };
@@ -44,6 +44,7 @@ struct HttpServer::Impl {
     RequestHandler handler;
     tcp::acceptor acceptor;
     std::atomic<std::size_t> connections{0};
+    std::size_t next_context = 0;  // round-robin over options.session_contexts (accept loop only)
     std::atomic<bool> draining{false};
     std::mutex mutex;  // guards `sessions`; never held across a suspension
     std::set<std::shared_ptr<SessionState>> sessions;
@@ -180,7 +181,7 @@ net::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<HttpServer:
     const std::shared_ptr<net::ssl::context> tls = impl->tls();
     Stream stream(std::move(socket), *tls);
     auto state = std::make_shared<SessionState>();
-    state->strand = co_await net::this_coro::executor;
+    state->executor = co_await net::this_coro::executor;
     state->stream = &stream;
     {
         const std::lock_guard lock(impl->mutex);
@@ -201,7 +202,12 @@ net::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<HttpServer:
 
 net::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> impl) {
     for (;;) {
-        auto [ec, socket] = co_await impl->acceptor.async_accept(net::make_strand(impl->ioc), kNoThrow);
+        // The new connection's socket belongs to the context its session will run on.
+        const auto& contexts = impl->options.session_contexts;
+        net::any_io_executor where = contexts.empty()
+            ? net::any_io_executor(net::make_strand(impl->ioc))
+            : net::any_io_executor(contexts[impl->next_context++ % contexts.size()]->get_executor());
+        auto [ec, socket] = co_await impl->acceptor.async_accept(where, kNoThrow);
         if (ec == net::error::operation_aborted || !impl->acceptor.is_open()) {
             co_return;
         }
@@ -284,7 +290,7 @@ void HttpServer::drain() {
         sessions = impl_->sessions;
     }
     for (const auto& state : sessions) {
-        net::post(state->strand, [state] {
+        net::post(state->executor, [state] {
             if (state->stream != nullptr && state->idle) {
                 beast::get_lowest_layer(*state->stream).cancel();
             }

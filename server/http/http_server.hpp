@@ -1,18 +1,22 @@
 #pragma once
 
-/// HTTPS/1.1 server: a listener that spawns one coroutine session per connection on its own
-/// strand. Sessions enforce the header and body limits (a body over the limit is refused from
-/// its Content-Length, unread), handshake/read/idle timeouts and keep-alive, and answer
+/// HTTPS/1.1 server: a listener that spawns one coroutine session per connection. Sessions
+/// enforce the header and body limits (a body over the limit is refused from its
+/// Content-Length, unread), handshake/read/idle timeouts and keep-alive, and answer
 /// `Expect: 100-continue`. Beast stays inside http_server.cpp.
 ///
-/// Threading: start/stop_accepting/drain/set_tls may be called from any thread; the handler
-/// runs on the session's strand and may be called concurrently for different connections.
+/// Threading: start/stop_accepting/drain/set_tls may be called from any thread. Each session
+/// runs on one of `ServerOptions::session_contexts` (round-robin), each run by one thread, as
+/// nginx's workers do: a connection's work stays on one thread and the threads share no
+/// scheduler queue. Without them, each session runs on a strand of the listener's context.
+/// The handler may be called concurrently for different connections.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/asio.hpp"
 #include "common/http_message.hpp"
@@ -29,6 +33,8 @@ struct ServerOptions {
     std::chrono::milliseconds idle_timeout{60000};     ///< keep-alive wait for the next request
     std::size_t max_connections = 10000;
     std::string name = "http";  ///< log component
+    /// Where sessions run (see above); each must outlive the server and run while it serves.
+    std::vector<net::io_context*> session_contexts;
 };
 
 using RequestHandler = std::function<net::awaitable<HttpResponse>(HttpRequest)>;

@@ -5,12 +5,14 @@
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_future.hpp>
@@ -214,6 +216,50 @@ TEST(HttpServerIdle, IdleConnectionIsClosedAfterTheIdleTimeout) {
     server.stop_accepting();
     ioc.stop();
     runner.join();
+}
+
+// Like nginx's workers: each connection is served on one thread for its whole life, and
+// connections are spread over the session contexts' threads.
+TEST(HttpServerThreads, ConnectionsAreSpreadOverTheSessionThreadsAndEachStaysOnOne) {
+    net::io_context listener;
+    net::io_context first(1);
+    net::io_context second(1);
+    auto guard_first = net::make_work_guard(first);
+    auto guard_second = net::make_work_guard(second);
+    auto ctx = std::make_shared<net::ssl::context>(tls::make_server_context({tls::read_pem_file(certs_dir() + "/server.crt"), tls::read_pem_file(certs_dir() + "/server.key")}));
+    http::ServerOptions o;
+    o.session_contexts = {&first, &second};
+    http::HttpServer server(listener, ctx, o, [](HttpRequest) -> net::awaitable<HttpResponse> {
+        HttpResponse r;
+        r.body = std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+        co_return r;
+    });
+    server.start();
+    std::vector<std::thread> threads;
+    for (auto* context : {&listener, &first, &second}) {
+        threads.emplace_back([context] { context->run(); });
+    }
+    std::set<std::string> all;
+    for (int c = 0; c < 4; ++c) {
+        Client client(server.port());
+        std::set<std::string> seen;
+        for (int i = 0; i < 5; ++i) {
+            seen.insert(client.request("GET", "/").body);
+        }
+        EXPECT_EQ(seen.size(), 1U) << "connection " << c << " moved between threads";
+        all.insert(seen.begin(), seen.end());
+    }
+    EXPECT_EQ(all.size(), 2U);  // both session threads served
+    server.stop_accepting();
+    guard_first.reset();
+    guard_second.reset();
+    EXPECT_TRUE(eventually([&server] { return server.connections() == 0; }, std::chrono::seconds(3)));
+    for (auto* context : {&listener, &first, &second}) {
+        context->stop();
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
 }
 
 // A bare server with short timeouts and a small connection bound, for the hostile clients below.
