@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/json.hpp"
+#include "common/thread_name.hpp"
 #include "common/time.hpp"
 
 namespace seedhook::log {
@@ -96,6 +97,7 @@ private:
     }
 
     void loop() {
+        name_this_thread("seedhook-log");
         std::unique_lock lock(mutex_);
         while (!stop_) {
             wake_.wait_for(lock, kFlushEvery);

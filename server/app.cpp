@@ -14,6 +14,7 @@
 #include "common/crypto.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "common/thread_name.hpp"
 #include "common/tls.hpp"
 #include "server/handlers/callbacks_handler.hpp"
 #include "server/handlers/health_handler.hpp"
@@ -327,9 +328,15 @@ void App::start() {
     });
     const auto& c = p.config;
     const unsigned n = p.io_threads();
-    p.threads.emplace_back([&ioc = p.ioc] { ioc.run(); });
-    for (auto& context : p.more_contexts) {
-        p.threads.emplace_back([&ioc = *context] { ioc.run(); });
+    p.threads.emplace_back([&ioc = p.ioc] {
+        name_this_thread("seedhook-io0");
+        ioc.run();
+    });
+    for (std::size_t i = 0; i < p.more_contexts.size(); ++i) {
+        p.threads.emplace_back([&ioc = *p.more_contexts[i], name = "seedhook-io" + std::to_string(i + 1)] {
+            name_this_thread(name);
+            ioc.run();
+        });
     }
     log::info("app", "seedhook ready", {{"port", static_cast<std::int64_t>(port())}, {"public_base_url", c.public_base_url}, {"threads", static_cast<std::int64_t>(n)}, {"simulator", p.sim != nullptr}});
 }

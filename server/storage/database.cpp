@@ -12,6 +12,7 @@
 #include <SQLiteCpp/Transaction.h>
 #include <sqlite3.h>
 
+#include "common/thread_name.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "server/storage/migrations.hpp"
@@ -140,6 +141,7 @@ Connection& Database::writer() {
 }
 
 Database::Borrowed::Borrowed(Database& d) : owner(d) {
+    name_this_thread_once("seedhook-read");
     const std::lock_guard lock(d.readers_mutex_);
     if (!d.writer_ || d.idle_readers_.empty()) {
         throw StorageError("the database is closed");
@@ -190,6 +192,7 @@ void Database::enqueue(PendingWrite op) {
 // Takes what was queued while the previous batch committed: under load, batches grow by
 // themselves to the number of concurrent writers; an idle service commits each write alone.
 void Database::drain() {
+    name_this_thread_once("seedhook-write");
     std::vector<PendingWrite> batch;
     bool more = false;
     {
