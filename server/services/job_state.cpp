@@ -116,7 +116,16 @@ void schedule_poll(
         return;
     }
     if (!after_poll) {
-        job.next_poll_at = now_ms + (expects_callback ? policy.grace_ms : std::min(kFirstQueryWithoutCallbacksMs, policy.interval_ms));
+        const std::int64_t wait = expects_callback ? policy.grace_ms : std::min(kFirstQueryWithoutCallbacksMs, policy.interval_ms);
+        const std::int64_t due = now_ms + wait;
+        // A deadline within a quarter of the wait before the new one stays: a stream of
+        // progress callbacks would otherwise move the job's entry in the poll index (a page
+        // written to the WAL) on every callback, to save a poll that comes at most that early.
+        const bool close_enough = job.next_poll_at && *job.next_poll_at <= due &&
+                                  due - *job.next_poll_at <= wait / 4 && job.poll_interval_ms == policy.interval_ms;
+        if (!close_enough) {
+            job.next_poll_at = due;
+        }
         job.poll_interval_ms = policy.interval_ms;
         return;
     }

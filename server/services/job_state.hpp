@@ -43,7 +43,8 @@ struct PollPolicy {
 
 /// Sets when `job` is next polled: never once terminal, without a task id or with polling
 /// off; `grace_ms` after news (submission, a callback) when a callback is expected, else
-/// soon (min(5 s, interval)); after a poll, the job's interval, which then grows by half up
+/// soon (min(5 s, interval)), keeping a deadline already within a quarter of that wait of the
+/// new one; after a poll, the job's interval, which then grows by half up
 /// to the maximum, and never sooner than `retry_after_ms`.
 void schedule_poll(
     storage::JobRecord& job,

@@ -246,6 +246,20 @@ TEST(SchedulePoll, FirstPollWaitsTheGraceAfterNews) {
     EXPECT_EQ(job.poll_interval_ms, 10'000);
 }
 
+TEST(SchedulePoll, NewsInQuickSuccessionMovesTheDeadlineOnlyOnceItIsAQuarterOfTheGraceBehind) {
+    JobRecord job = job_in("running");
+    schedule_poll(job, kLater, kPolicy, false);
+    schedule_poll(job, kLater + 7'000, kPolicy, false);  // 7 s of the 30 s grace: kept
+    EXPECT_EQ(job.next_poll_at, kLater + 30'000);
+    schedule_poll(job, kLater + 7'600, kPolicy, false);  // over 7.5 s behind: moved
+    EXPECT_EQ(job.next_poll_at, kLater + 37'600);
+    // after a poll, news sets the grace deadline again, and the interval back
+    schedule_poll(job, kLater + 8'000, kPolicy, true);
+    schedule_poll(job, kLater + 8'000, kPolicy, false);
+    EXPECT_EQ(job.next_poll_at, kLater + 38'000);
+    EXPECT_EQ(job.poll_interval_ms, 10'000);
+}
+
 TEST(SchedulePoll, WithoutCallbacksTheFirstPollComesSoon) {
     JobRecord job = job_in("queued");
     schedule_poll(job, kLater, kPolicy, false, false);
