@@ -94,6 +94,16 @@ JobService::JobService(
     store_.on_job_written([this](const std::string& job_id) { watch_.notify(job_id); });
 }
 
+std::int64_t JobService::next_created_at() {
+    const std::int64_t now = options_.clock();
+    std::int64_t last = last_created_at_.load();
+    std::int64_t next = std::max(now, last + 1);
+    while (!last_created_at_.compare_exchange_weak(last, next)) {
+        next = std::max(now, last + 1);
+    }
+    return next;
+}
+
 std::string JobService::callback_token(std::string_view provider, std::string_view job_id) const {
     std::string message(provider);
     message += ":";
@@ -156,7 +166,7 @@ net::awaitable<CreatedJob> JobService::create(JobInput input) {
     job.status = std::string(providers::to_string(JobStatus::kSubmitting));
     job.request_json = providers::to_json(request);
     job.metadata_json = input.metadata_json;
-    job.created_at = options_.clock();
+    job.created_at = next_created_at();
     job.updated_at = job.created_at;
     if (input.idempotency_key) {
         check_idempotency_key(*input.idempotency_key);

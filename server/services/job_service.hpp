@@ -5,6 +5,7 @@
 /// Runs on any I/O executor; storage work hops to the database thread and comes back.
 /// Throws ServiceError for every refusal a client should see.
 
+#include <atomic>
 #include <cstdint>
 #include <chrono>
 #include <functional>
@@ -108,6 +109,7 @@ public:
     net::awaitable<CallbackAck> receive_callback(CallbackInput input);
 
     /// The capability token of a job's callback URL (SPEC §2.2).
+    std::int64_t next_created_at();
     std::string callback_token(std::string_view provider, std::string_view job_id) const;
 
     /// The callback URL handed to the provider for a job.
@@ -171,6 +173,9 @@ private:
     crypto::HmacSha256 token_key_;  ///< options_.callback_secret, set up once
     JobWatch watch_;
     std::int64_t started_at_ = 0;  ///< unix ms; jobs created before it are another process's
+    /// The last job's created_at: each job gets a later one than the job before it (1 ms on
+    /// when the clock has not moved), so that "newest first" is the order of creation.
+    std::atomic<std::int64_t> last_created_at_{0};
 };
 
 /// True when `id` has the form of a job id ("job_" and 32 lowercase hex digits).
