@@ -14,6 +14,7 @@ njobs=${BENCH_JOBS:-2000}
 soak=${BENCH_SOAK_SECONDS:-0}
 soak_interval=${BENCH_SOAK_INTERVAL:-60}
 starts=${BENCH_STARTS:-5}
+loads=" ${BENCH_LOADS:-callback read handshake submit} "
 
 # ---------------------------------------------------------------- packages and build
 wanted=(nginx-light wrk python3 openssl curl)
@@ -198,13 +199,21 @@ for round in $(seq "$rounds"); do
   # alternate who goes first, so neither always meets the other's leftovers
   order=(nginx seedhook)
   (( round % 2 == 0 )) && order=(seedhook nginx)
-  for server in "${order[@]}"; do load "$round" callback "$server" "$conns" callback; done
-  for server in "${order[@]}"; do load "$round" read "$server" "$conns" read; done
-  for server in "${order[@]}"; do load "$round" handshake "$server" "$conns" plain BENCH_CLOSE=1; done
-  # submissions at the same light pace, straight to the simulated provider and through seedhook
-  load "$round" submit simulator "$submit_conns" sim-create "BENCH_DELAY=$submit_delay" \
-    "BENCH_CB_URL=$seedhook_url/v1/callbacks/evolink/job_bench?token=x"
-  load "$round" submit seedhook "$submit_conns" submit "BENCH_DELAY=$submit_delay" BENCH_EXPECT=201
+  if [[ $loads == *" callback "* ]]; then
+    for server in "${order[@]}"; do load "$round" callback "$server" "$conns" callback; done
+  fi
+  if [[ $loads == *" read "* ]]; then
+    for server in "${order[@]}"; do load "$round" read "$server" "$conns" read; done
+  fi
+  if [[ $loads == *" handshake "* ]]; then
+    for server in "${order[@]}"; do load "$round" handshake "$server" "$conns" plain BENCH_CLOSE=1; done
+  fi
+  if [[ $loads == *" submit "* ]]; then
+    # submissions at the same light pace, straight to the simulated provider and through seedhook
+    load "$round" submit simulator "$submit_conns" sim-create "BENCH_DELAY=$submit_delay" \
+      "BENCH_CB_URL=$seedhook_url/v1/callbacks/evolink/job_bench?token=x"
+    load "$round" submit seedhook "$submit_conns" submit "BENCH_DELAY=$submit_delay" BENCH_EXPECT=201
+  fi
 done
 
 if (( soak > 0 )); then
