@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -319,6 +320,35 @@ TEST(GroupCommit, ALockedDatabaseFailsTheWritesAndReadsGoOn) {
     other.exec("ROLLBACK");
     EXPECT_FALSE(run_sync(db, store.insert(sample_job("job_w"))));  // and writes recover by themselves
     EXPECT_TRUE(run_sync(db, store.find("job_w")));
+}
+
+// Checkpoints run beside the writer (and by the writer when they fall behind): however fast
+// the writes come, the WAL stays bounded and the pages reach the database file.
+TEST(Database, CheckpointsKeepTheWalBoundedWhileWritesGoOn) {
+    TempDir dir;
+    const auto path = (dir.path() / "seedhook.db").string();
+    storage::Database db({path, "FULL"});
+    storage::JobStore store(db, 0);
+    net::io_context io;
+    constexpr int kJobs = 3500;  // each about four pages (12 KiB of request): ~50 MiB of WAL frames
+    for (int batch = 0; batch < kJobs / 250; ++batch) {
+        std::vector<std::future<std::optional<storage::JobRecord>>> inserted;
+        for (int i = 0; i < 250; ++i) {
+            auto job = sample_job("job_" + std::to_string(batch) + "_" + std::to_string(i));
+            job.request_json = std::string(12 * 1024, 'x');
+            inserted.push_back(net::co_spawn(io, store.insert(std::move(job)), net::use_future));
+        }
+        io.restart();
+        io.run();
+        for (auto& f : inserted) {
+            EXPECT_FALSE(f.get());
+        }
+    }
+    const auto wal_bytes = std::filesystem::file_size(path + "-wal");
+    EXPECT_LT(wal_bytes, 28U << 20U);
+    EXPECT_TRUE(eventually([&path] { return std::filesystem::file_size(path) > (25U << 20U); }, std::chrono::seconds(10)))
+        << "database file " << std::filesystem::file_size(path) << " bytes, WAL " << wal_bytes;
+    EXPECT_EQ(count_rows(path, "SELECT count(*) FROM jobs"), kJobs);
 }
 
 TEST(Database, AfterCloseEveryCallFailsInsteadOfHanging) {
