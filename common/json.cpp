@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace seedhook::json {
 
@@ -68,6 +70,14 @@ std::string valid_utf8(std::string_view s) {
 
 bool is_valid_utf8(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {
+        // Most text is ASCII: eight bytes at a time while no byte has its high bit set.
+        std::uint64_t word = 0;
+        while (i + sizeof word <= s.size() && (std::memcpy(&word, s.data() + i, sizeof word), (word & 0x8080808080808080ULL) == 0)) {
+            i += sizeof word;
+        }
+        if (i == s.size()) {
+            break;
+        }
         const std::size_t n = utf8_sequence(s, i);
         if (n == 0) {
             return false;

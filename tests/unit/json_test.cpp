@@ -217,6 +217,26 @@ TEST(JsonWriter, OutputStaysValidJsonWhenAStringIsNotValidUtf8) {
     EXPECT_EQ(json::get_string(*doc, "cut").value_or("").substr(0, 3), "\xe7\x8c\xab");
 }
 
+TEST(JsonWriter, ABadByteAnywhereInALongAsciiRunIsReplaced) {
+    // ASCII is checked eight bytes at a time: the bad byte at every offset, in every lane.
+    for (std::size_t at = 0; at < 20; ++at) {
+        std::string text(20, 'a');
+        text[at] = '\xff';
+        json::Writer w;
+        w.start_object();
+        w.member("s", std::string_view(text));
+        w.end_object();
+        const std::string out = w.take();
+        const auto doc = json::parse(out);
+        ASSERT_TRUE(doc.has_value()) << "offset " << at << ": " << out;
+        std::string expected = text;
+        expected.replace(at, 1, "\xEF\xBF\xBD");
+        EXPECT_EQ(json::get_string(*doc, "s").value_or(""), expected) << "offset " << at;
+    }
+    const std::string long_then_wide = std::string(17, 'a') + "\xe7\x8c\xab";
+    EXPECT_EQ(json::get_string(*json::parse("{\"s\":\"" + long_then_wide + "\"}"), "s").value_or(""), long_then_wide);
+}
+
 TEST(JsonWriter, EscapesKeysToo) {
     json::Writer w;
     w.start_object();
