@@ -24,6 +24,15 @@ T run_sync(storage::Database& db, net::awaitable<T> aw) {
     return net::co_spawn(db.executor(), std::move(aw), net::use_future).get();
 }
 
+// The delivery row the tests' deciders record.
+storage::CallbackRecord applied_delivery() {
+    storage::CallbackRecord d;
+    d.source = "callback";
+    d.outcome = "applied";
+    d.body = "{}";
+    return d;
+}
+
 TEST(Database, CreatesTheFileAndFolderInWalModeWithAllMigrations) {
     TempDir dir;
     const auto path = (dir.path() / "nested" / "seedhook.db").string();
@@ -71,10 +80,8 @@ TEST(JobStore, DeliveryAndJobChangeCommitTogether) {
     run_sync(db, store.insert(sample_job("job_b")));
     auto result = run_sync(db, store.record_delivery("job_b", std::nullopt, [](storage::JobRecord& job, bool) {
         job.status = "succeeded";
-        storage::CallbackRecord d;
+        auto d = applied_delivery();
         d.received_at = 2000;
-        d.source = "callback";
-        d.outcome = "applied";
         d.body = R"({"x":1})";
         return d;
     }));
@@ -134,11 +141,7 @@ TEST(JobStore, AReadAfterAnAcknowledgedWriteSeesItWhileReadersRefillTheCache) {
             const std::string id = "job_" + std::to_string(i);
             run_sync(db, store.record_delivery(id, std::nullopt, [round](storage::JobRecord& job, bool) {
                 job.progress = round;
-                storage::CallbackRecord d;
-                d.source = "callback";
-                d.outcome = "applied";
-                d.body = "{}";
-                return d;
+                return applied_delivery();
             }));
             const auto read = net::co_spawn(pool, store.find(id), net::use_future).get();
             stale += !read || read->progress != round ? 1 : 0;
@@ -161,11 +164,8 @@ TEST(JobStore, TellsTheDeciderWhetherAnEventIdWasAlreadyRecorded) {
     std::vector<bool> seen;
     auto decide = [&seen](storage::JobRecord&, bool event_seen) {
         seen.push_back(event_seen);
-        storage::CallbackRecord d;
-        d.source = "callback";
-        d.outcome = "applied";
+        auto d = applied_delivery();
         d.event_id = "evt_1";
-        d.body = "{}";
         return d;
     };
     run_sync(db, store.record_delivery("job_e", std::string("evt_1"), decide));
@@ -182,10 +182,8 @@ TEST(JobStore, PruningDeletesOldDeliveriesInBatchesAndStopsAtTheFirstNewOne) {
     for (const std::int64_t at : {100, 200, 300, 400, 5000}) {
         run_sync(db, store.record_delivery("job_p", std::nullopt, [at](storage::JobRecord& job, bool) {
             ++job.callbacks_received;
-            storage::CallbackRecord d;
+            auto d = applied_delivery();
             d.received_at = at;
-            d.source = "callback";
-            d.outcome = "applied";
             d.body = R"({"at":)" + std::to_string(at) + "}";
             return d;
         }));
@@ -277,11 +275,7 @@ TEST(GroupCommit, AWriteThatFailsRollsBackAloneAndTheOthersCommit) {
     auto decide_status = [](const char* status) {
         return [status](storage::JobRecord& job, bool) {
             job.status = status;
-            storage::CallbackRecord d;
-            d.source = "callback";
-            d.outcome = "applied";
-            d.body = "{}";
-            return d;
+            return applied_delivery();
         };
     };
     net::io_context io;
