@@ -5,6 +5,8 @@
 #include <mutex>
 #include <set>
 
+#include <unistd.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
@@ -200,14 +202,29 @@ net::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<HttpServer:
     co_await serve(stream, impl, *state, std::move(remote));
 }
 
+// `socket`'s connection as a socket of `context` (closed when that fails: out of descriptors
+// or memory).
+tcp::socket on_context(net::io_context& context, tcp::socket& socket) {
+    beast::error_code ec;
+    const auto protocol = socket.local_endpoint(ec).protocol();
+    const auto handle = ec ? -1 : socket.release(ec);
+    tcp::socket moved(context);
+    if (!ec) {
+        moved.assign(protocol, handle, ec);
+        if (ec) {
+            ::close(handle);
+        }
+    }
+    if (ec) {
+        socket.close(ec);
+    }
+    return moved;
+}
+
 net::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> impl) {
     for (;;) {
-        // The new connection's socket belongs to the context its session will run on.
         const auto& contexts = impl->options.session_contexts;
-        net::any_io_executor where = contexts.empty()
-            ? net::any_io_executor(net::make_strand(impl->ioc))
-            : net::any_io_executor(contexts[impl->next_context++ % contexts.size()]->get_executor());
-        auto [ec, socket] = co_await impl->acceptor.async_accept(where, kNoThrow);
+        auto [ec, socket] = co_await impl->acceptor.async_accept(net::any_io_executor(net::make_strand(impl->ioc)), kNoThrow);
         if (ec == net::error::operation_aborted || !impl->acceptor.is_open()) {
             co_return;
         }
@@ -221,6 +238,15 @@ net::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> impl) {
             beast::error_code ignored;
             socket.close(ignored);  // over the connection bound: refuse rather than queue
             continue;
+        }
+        if (!contexts.empty()) {
+            // The connection moves to the context its session runs on. Accepting there directly
+            // would leave, at shutdown, a pending accept in the listener's context holding a
+            // socket of a context already destroyed.
+            socket = on_context(*contexts[impl->next_context++ % contexts.size()], socket);
+            if (!socket.is_open()) {
+                continue;
+            }
         }
         impl->connections.fetch_add(1);
         auto executor = socket.get_executor();
