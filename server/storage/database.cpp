@@ -107,20 +107,15 @@ Database::Database(const DatabaseOptions& options)
         // zeroed through the WAL. FAST zeroes what costs no extra I/O.
         db->exec("PRAGMA secure_delete = FAST");
         schema_version_ = migrate(*db);
-        // Checkpoints leave the writer: this hook replaces SQLite's automatic checkpoint.
-        sqlite3_wal_hook(db->getHandle(), &Database::wal_committed, this);
         writer_ = std::make_unique<Connection>(std::move(db));
         for (std::size_t i = 0; i < std::max<std::size_t>(1, options.readers); ++i) {
             idle_readers_.push_back(std::make_unique<Connection>(open_connection(options.path, true)));
         }
-        checkpointer_ = std::make_unique<Connection>(open_connection(options.path, false));
     } catch (const std::exception& e) {
         idle_readers_.clear();
         writer_.reset();
-        checkpointer_.reset();
         readers_pool_.join();
         writer_pool_.join();
-        checkpoint_pool_.join();
         throw StorageError("database " + options.path + ": " + e.what());
     }
 }
@@ -130,46 +125,12 @@ Database::~Database() { close(); }
 void Database::close() {
     writer_pool_.join();  // the queued writes drain first
     readers_pool_.join();
-    checkpoint_pool_.join();
     closed_ = true;
     if (writer_) {
         idle_readers_.clear();
-        checkpointer_.reset();
-        writer_.reset();  // last: it checkpoints what is left and removes the WAL
+        writer_.reset();
         log::info("storage", "database closed");
     }
-}
-
-// On the writer thread, after each commit, with the frames now in the WAL.
-int Database::wal_committed(void* self, sqlite3* db, const char* name, int frames) {
-    auto* d = static_cast<Database*>(self);
-    if (frames < d->wal_frames_) {
-        d->checkpoint_at_ = kWalFramesCheckpoint;  // the WAL started over
-    }
-    d->wal_frames_ = frames;
-    if (frames >= kWalFramesForce) {
-        // The background checkpoint fell behind: copy the rest here, with no write in between,
-        // so that the WAL can start over (what SQLite's own automatic checkpoint does).
-        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-        return SQLITE_OK;
-    }
-    if (frames >= d->checkpoint_at_.load() && !d->checkpoint_queued_.exchange(true)) {
-        net::post(d->checkpoint_pool_, [d] { d->checkpoint(); });
-    }
-    return SQLITE_OK;
-}
-
-void Database::checkpoint() {
-    name_this_thread_once("seedhook-ckpt");
-    int in_wal = 0;
-    const int rc = sqlite3_wal_checkpoint_v2(checkpointer_->db().getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &in_wal, nullptr);
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-        log::warn("storage", "checkpoint failed", {{"error", sqlite3_errstr(rc)}});
-    }
-    // The next one when as many frames again have come; the writer re-arms at the first
-    // threshold when the WAL starts over.
-    checkpoint_at_ = std::max(in_wal, 0) + kWalFramesCheckpoint;
-    checkpoint_queued_ = false;
 }
 
 Connection& Database::writer() {

@@ -11,9 +11,6 @@
 ///  - `run(fn)` runs `fn` on the writer thread between batches, outside any transaction.
 ///  - a few read-only connections on their own threads: `read(fn)` never waits for the writer
 ///    (WAL readers see the last commit).
-///  - one more connection on a thread of its own copies the WAL back into the database file
-///    (checkpoints) while the writer goes on committing; the writer checkpoints by itself only
-///    when the WAL outgrows that (kWalFramesForce).
 /// Callers on any executor `co_await` and resume on their own executor. SQLite failures
 /// surface as StorageError; other exceptions pass through unchanged.
 
@@ -32,8 +29,6 @@
 
 #include "common/asio.hpp"
 #include "common/error.hpp"
-
-struct sqlite3;
 
 namespace SQLite {
 class Database;
@@ -197,13 +192,6 @@ private:
         std::unique_ptr<Connection> connection;
     };
 
-    /// WAL frames at which a checkpoint is started on the checkpoint thread, and at which the
-    /// writer checkpoints itself (the background one cannot catch up with a busy writer).
-    static constexpr int kWalFramesCheckpoint = 1000;
-    static constexpr int kWalFramesForce = 4000;
-    static int wal_committed(void* self, ::sqlite3* db, const char* name, int frames);
-    void checkpoint();
-
     net::awaitable<void> submit_write(std::function<void(Connection&)> apply);
     void enqueue(PendingWrite op);
     void drain();
@@ -221,11 +209,6 @@ private:
     std::atomic<bool> closed_{false};
     net::thread_pool writer_pool_{1};
     net::thread_pool readers_pool_;
-    std::unique_ptr<Connection> checkpointer_;  // used on checkpoint_pool_ only
-    std::atomic<bool> checkpoint_queued_{false};
-    std::atomic<int> checkpoint_at_{kWalFramesCheckpoint};
-    int wal_frames_ = 0;  // after the last commit; writer thread only
-    net::thread_pool checkpoint_pool_{1};
     int schema_version_ = 0;
 };
 

@@ -316,8 +316,8 @@ TEST(GroupCommit, ALockedDatabaseFailsTheWritesAndReadsGoOn) {
     EXPECT_TRUE(run_sync(db, store.find("job_w")));
 }
 
-// Checkpoints run beside the writer (and by the writer when they fall behind): however fast
-// the writes come, the WAL stays bounded and the pages reach the database file.
+// However fast the writes come, checkpoints keep the WAL bounded and the pages reach the
+// database file.
 TEST(Database, CheckpointsKeepTheWalBoundedWhileWritesGoOn) {
     TempDir dir;
     const auto path = (dir.path() / "seedhook.db").string();
