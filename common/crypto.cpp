@@ -65,9 +65,18 @@ Digest HmacSha256::digest(std::string_view data) const {
 Digest hmac_sha256(std::string_view key, std::string_view data) { return HmacSha256(key).digest(data); }
 
 Digest sha256(std::string_view data) {
+    // Fetched once: with EVP_sha256() OpenSSL 3 looks the implementation up on every call
+    // (every job read hashes its body for the ETag).
+    static EVP_MD* const md = [] {
+        EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+        if (m == nullptr) {
+            throw std::runtime_error("SHA-256 is not available from OpenSSL");
+        }
+        return m;
+    }();
     Digest out{};
     unsigned int len = 0;
-    if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 || len != out.size()) {
+    if (EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1 || len != out.size()) {
         throw std::runtime_error("SHA-256 failed");
     }
     return out;
