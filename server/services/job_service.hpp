@@ -109,7 +109,6 @@ public:
     net::awaitable<CallbackAck> receive_callback(CallbackInput input);
 
     /// The capability token of a job's callback URL (SPEC §2.2).
-    std::int64_t next_created_at();
     std::string callback_token(std::string_view provider, std::string_view job_id) const;
 
     /// The callback URL handed to the provider for a job.
@@ -147,6 +146,8 @@ private:
     };
 
     Resolved resolve(const JobInput& input) const;
+    /// now, or 1 ms after the previous job's created_at when the clock has not moved on.
+    std::int64_t next_created_at();
     std::shared_ptr<providers::Provider> provider_named(std::string_view name) const;
     /// Queries the provider after an unsigned terminal callback and records its verdict.
     net::awaitable<void> confirm(

@@ -12,9 +12,9 @@
 #include <SQLiteCpp/Transaction.h>
 #include <sqlite3.h>
 
-#include "common/thread_name.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
+#include "common/thread_name.hpp"
 #include "server/storage/migrations.hpp"
 
 namespace seedhook::storage {

@@ -68,9 +68,7 @@ void JobCache::store_locked(JobRecord job) {
     auto it = entries_.find(job.id);
     if (cost > budget_) {
         if (it != entries_.end()) {  // never cached; nor may an older state of it stay
-            bytes_ -= it->second.bytes;
-            recency_.erase(it->second.position);
-            entries_.erase(it);
+            erase_locked(it);
         }
         return;
     }
@@ -89,11 +87,14 @@ void JobCache::store_locked(JobRecord job) {
 
 void JobCache::evict_locked() {
     while (bytes_ > budget_ && !recency_.empty()) {
-        const auto it = entries_.find(recency_.back());
-        bytes_ -= it->second.bytes;
-        entries_.erase(it);
-        recency_.pop_back();
+        erase_locked(entries_.find(recency_.back()));
     }
+}
+
+void JobCache::erase_locked(std::unordered_map<std::string, Entry>::iterator it) {
+    bytes_ -= it->second.bytes;
+    recency_.erase(it->second.position);
+    entries_.erase(it);
 }
 
 }  // namespace seedhook::storage

@@ -18,7 +18,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <unordered_map>
 
 #include "server/storage/records.hpp"
@@ -49,6 +48,7 @@ private:
 
     void store_locked(JobRecord job);
     void evict_locked();
+    void erase_locked(std::unordered_map<std::string, Entry>::iterator it);
 
     std::mutex mutex_;
     std::size_t budget_;

@@ -20,8 +20,9 @@ TEST(Time, FormatsUtcWithMillisecondsAcrossSecondsAndDays) {
 }
 
 TEST(Time, AgreesWithTheCLibraryFrom1970To9999) {
-    // The calendar arithmetic against gmtime_r + strftime, on dates spread over the range
-    // (leap days, century years, the ends of months and years included).
+    // The calendar arithmetic against gmtime_r + snprintf, on 20,000 pseudo-random instants
+    // over the range, then the last millisecond it covers and the day after a century's
+    // February that has no 29th.
     std::uint64_t x = 88172645463325252ULL;
     for (int i = 0; i < 20000; ++i) {
         x ^= x << 13U;
