@@ -2,9 +2,8 @@
 # Crash safety, long form (SPEC §6): the CI test CrashSafety.* with more jobs and more SIGKILLs.
 # Usage: tests/long/crash.sh [KILLS] [JOBS]     (defaults: 30 kills, 70 jobs per kill)
 # Builds build/ if needed and prints sent / acknowledged / stored and what was lost or doubled.
-# Each job takes 99 deliveries and a kill comes every 0.6 s: on 2 cores a release build
-# acknowledges ~5,500 callbacks/s, ~35 jobs' worth between two kills, so fewer than ~70 jobs
-# per kill lets the load run out before the last kills (the test then fails, saying so).
+# Each kill comes once (jobs × 99) / (kills + 2) more callbacks have been acknowledged, so the
+# load lasts past the last kill whatever the numbers; more jobs per kill means longer stretches.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 kills=${1:-30}
