@@ -240,6 +240,17 @@ def children_cpu_s():
     return usage.ru_utime + usage.ru_stime
 
 
+def disk_write_bytes(pids):
+    """Bytes the processes caused to be written to storage (/proc/PID/io write_bytes)."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/io") as f:
+            for line in f:
+                if line.startswith("write_bytes:"):
+                    total += int(line.split()[1])
+    return total
+
+
 def memory_kib(pids):
     rss = hwm = 0
     for pid in pids:
@@ -304,14 +315,16 @@ def cmd_load(argv):
         except OSError:
             pass
     ticks0, all0, wrk0, t0 = cpu_ticks(pids), system_ticks(), children_cpu_s(), time.monotonic()
+    written0 = disk_write_bytes(pids)
     summary = run_wrk(args, env, os.path.join(workdir, "wrk.log"))
     require_running(pid, server)
     ticks1, all1, wrk1, t1 = cpu_ticks(pids), system_ticks(), children_cpu_s(), time.monotonic()
+    written1 = disk_write_bytes(pids)
     rss, hwm = memory_kib(pids)
     record = {
         "test": test, "server": server, "round": int(rnd), "conns": int(conns),
         "cpu_s": (ticks1 - ticks0) / CLK_TCK, "wall_s": t1 - t0, "rss_kib": rss, "hwm_kib": hwm,
-        "wrk_cpu_s": wrk1 - wrk0,
+        "wrk_cpu_s": wrk1 - wrk0, "disk_write_bytes": written1 - written0,
         # CPU that neither the server nor wrk used: other processes on the machine
         "other_cores": max(0.0, ((all1 - all0 - ticks1 + ticks0) / CLK_TCK - (wrk1 - wrk0)) / (t1 - t0)),
         **summary,
@@ -484,6 +497,10 @@ def cmd_report(path):
         [r["metrics_delta"].get(commit_metric, 0) / max(r["requests"], 1)
          for r in runs("callback", "seedhook") if commit_metric in r.get("metrics_present", [])], f3)
 
+    row("disk KiB written per callback", "seedhook",
+        [r["disk_write_bytes"] / 1024 / max(r["requests"], 1)
+         for r in runs("callback", "seedhook") if "disk_write_bytes" in r], f2)
+
     startup = first("startup")
     start_ms = row("startup to ready ms", "seedhook", startup["ms"] if startup else [], f0)
 
@@ -507,6 +524,13 @@ def cmd_report(path):
         rows.append(("soak RSS first→last MiB", "seedhook", f"{s[0][1] / 1024:.1f}→{s[-1][1] / 1024:.1f}",
                      f"{growth:+.1f}", ""))
 
+    # a figure that no load measured (BENCH_LOADS chose a subset, BENCH_STARTS=0) is left out
+    groups = []
+    for r in rows:
+        if r[0] or not groups:
+            groups.append([])
+        groups[-1].append(r)
+    rows = [r for g in groups if any(r[2] != "n/a" for r in g) for r in g]
     header = ("figure", "server", "median", "min–max", "vs nginx")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(5)]
 
@@ -519,7 +543,8 @@ def cmd_report(path):
     for r in rows:
         print(line(r))
     resumption = {r["server"]: r["value"] for r in records if r["test"] == "resumption"}
-    print(f"\n{len(sub)} round(s): median over rounds, min–max spread. CPU = the server's user+system time "
+    rounds = max((r.get("round", 0) for r in records), default=0)
+    print(f"\n{rounds} round(s): median over rounds, min–max spread. CPU = the server's user+system time "
           "during the run / requests completed (nginx: master + workers; seedhook includes its simulator). "
           "\"provider\" = wrk straight at the simulator's create endpoint. TLS session resumption: "
           + ", ".join(f"{k} {v}" for k, v in sorted(resumption.items())) + ".")

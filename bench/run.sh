@@ -222,9 +222,11 @@ if (( soak > 0 )); then
 fi
 
 # ---------------------------------------------------------------- startup on the filled database
-echo "== startup to ready, $starts starts on the existing database ($(du -h "$tmp/seedhook.db" | cut -f1))"
-stop_pid "$seedhook_pid"
-seedhook_pid=""
-py startup "$results" "$binary" "$tmp/seedhook.json" "$seedhook_url/readyz" "$starts" "$tmp/seedhook.log"
+if (( starts > 0 )); then
+  echo "== startup to ready, $starts starts on the existing database ($(du -h "$tmp/seedhook.db" | cut -f1))"
+  stop_pid "$seedhook_pid"
+  seedhook_pid=""
+  py startup "$results" "$binary" "$tmp/seedhook.json" "$seedhook_url/readyz" "$starts" "$tmp/seedhook.log"
+fi
 
 py report "$results"
