@@ -10,6 +10,15 @@ namespace seedhook::storage {
 
 namespace {
 
+// The values of a job's indexed columns that an update can change.
+struct IndexedKeys {
+    std::optional<std::string> provider_task_id;
+    std::optional<std::int64_t> next_poll_at;
+
+    static IndexedKeys of(const JobRecord& j) { return {j.provider_task_id, j.next_poll_at}; }
+    bool operator==(const IndexedKeys&) const = default;
+};
+
 constexpr const char* kJobColumns =
     "id, provider, model, provider_task_id, status, provider_status, progress, video_url, "
     "video_url_expires_at, last_frame_url, error_code, error_message, request_json, "
@@ -61,10 +70,14 @@ JobRecord read_job(SQLite::Statement& st) {
     return j;
 }
 
-// Binds the mutable columns in kJobColumns order, from provider_task_id (index 4 onward).
-void bind_mutable(SQLite::Statement& st, const JobRecord& j, int first) {
+// The columns an update may change that no index covers, bound in this order.
+constexpr const char* kUnindexedSet =
+    "status = ?, provider_status = ?, progress = ?, video_url = ?, video_url_expires_at = ?, "
+    "last_frame_url = ?, error_code = ?, error_message = ?, confirmed = ?, updated_at = ?, "
+    "completed_at = ?, callbacks_received = ?, poll_interval_ms = ?";
+
+int bind_unindexed(SQLite::Statement& st, const JobRecord& j, int first) {
     int i = first;
-    bind_opt(st, i++, j.provider_task_id);
     st.bind(i++, j.status);
     bind_opt(st, i++, j.provider_status);
     st.bind(i++, j.progress);
@@ -77,8 +90,15 @@ void bind_mutable(SQLite::Statement& st, const JobRecord& j, int first) {
     st.bind(i++, j.updated_at);
     bind_opt(st, i++, j.completed_at);
     st.bind(i++, j.callbacks_received);
-    bind_opt(st, i++, j.next_poll_at);
     bind_opt(st, i++, j.poll_interval_ms);
+    return i;
+}
+
+// Binds every mutable column: provider_task_id, the unindexed ones, then next_poll_at.
+void bind_mutable(SQLite::Statement& st, const JobRecord& j, int first) {
+    bind_opt(st, first, j.provider_task_id);
+    const int last = bind_unindexed(st, j, first + 1);
+    bind_opt(st, last, j.next_poll_at);
 }
 
 std::string job_select(const char* where) { return std::string("SELECT ") + kJobColumns + " FROM jobs " + where; }
@@ -101,15 +121,23 @@ std::optional<JobRecord> find_job(Connection& c, const std::string& id) {
     return read_job(*st);
 }
 
-void update_job(Connection& c, const JobRecord& j) {
-    auto st = c.prepare(
-        "UPDATE jobs SET provider_task_id = ?, status = ?, provider_status = ?, progress = ?, "
-        "video_url = ?, video_url_expires_at = ?, last_frame_url = ?, error_code = ?, "
-        "error_message = ?, confirmed = ?, updated_at = ?, completed_at = ?, "
-        "callbacks_received = ?, next_poll_at = ?, poll_interval_ms = ? WHERE id = ?"
-    );
-    bind_mutable(*st, j, 1);
-    st->bind(16, j.id);
+// Rewrites a job's row. SQLite rewrites an index entry whenever the index's column is in the
+// SET list, even to the value it had: a WAL page for each index, on every callback. The indexed
+// keys (jobs_by_provider_task, jobs_due_for_poll) are therefore set only when they changed.
+void update_job(Connection& c, const JobRecord& j, const IndexedKeys& before) {
+    const bool keys_changed = IndexedKeys::of(j) != before;
+    static const std::string all =
+        std::string("UPDATE jobs SET provider_task_id = ?, ") + kUnindexedSet + ", next_poll_at = ? WHERE id = ?";
+    static const std::string unindexed = std::string("UPDATE jobs SET ") + kUnindexedSet + " WHERE id = ?";
+    auto st = c.prepare(keys_changed ? all : unindexed);
+    int id_index = 0;
+    if (keys_changed) {
+        bind_mutable(*st, j, 1);
+        id_index = 16;
+    } else {
+        id_index = bind_unindexed(*st, j, 1);
+    }
+    st->bind(id_index, j.id);
     if (st->exec() != 1) {
         throw StorageError("job " + j.id + " vanished during an update");
     }
@@ -165,7 +193,7 @@ net::awaitable<std::optional<JobRecord>> JobStore::insert(JobRecord job) {
                         "created_at, idempotency_key, request_hash, ") +
             "provider_task_id, status, provider_status, progress, video_url, "
             "video_url_expires_at, last_frame_url, error_code, error_message, confirmed, "
-            "updated_at, completed_at, callbacks_received, next_poll_at, poll_interval_ms) "
+            "updated_at, completed_at, callbacks_received, poll_interval_ms, next_poll_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
         st->bind(1, job.id);
@@ -215,6 +243,7 @@ net::awaitable<std::optional<DeliveryResult>> JobStore::record_delivery(
         if (!job) {
             return std::nullopt;
         }
+        const auto keys = IndexedKeys::of(*job);
         bool event_seen = false;
         if (event_id) {
             auto seen = c.prepare("SELECT 1 FROM callbacks WHERE job_id = ? AND event_id = ? LIMIT 1");
@@ -225,7 +254,7 @@ net::awaitable<std::optional<DeliveryResult>> JobStore::record_delivery(
         CallbackRecord delivery = decide(*job, event_seen);
         delivery.job_id = job_id;
         insert_delivery(c, delivery);
-        update_job(c, *job);
+        update_job(c, *job, keys);
         cache_when_committed(c, *job);
         return DeliveryResult{std::move(*job), std::move(delivery)};
     };
@@ -268,8 +297,9 @@ net::awaitable<std::optional<JobRecord>> JobStore::record_query(std::string job_
         if (!job) {
             return job;
         }
+        const auto keys = IndexedKeys::of(*job);
         Confirmation verdict = decide(*job);
-        update_job(c, *job);
+        update_job(c, *job, keys);
         cache_when_committed(c, *job);
         if (verdict.poll_row) {
             verdict.poll_row->job_id = job_id;

@@ -234,6 +234,48 @@ std::int64_t count_rows(const std::string& path, const std::string& sql) {
     return raw.execAndGet(sql).getInt64();
 }
 
+// A callback that moves neither the provider's task id nor the poll deadline must not rewrite
+// those indexes' pages (SQLite would, were the columns in the UPDATE's SET list): counted as
+// the WAL frames each commit adds. Keys that do change are stored and found through their index.
+TEST(JobStore, AnUpdateRewritesAnIndexOnlyWhenItsKeyChanges) {
+    TempDir dir;
+    const auto path = (dir.path() / "seedhook.db").string();
+    storage::Database db({path, "FULL"});
+    storage::JobStore store(db, 0);  // no cache: every read below goes to the file
+    auto job = sample_job("job_k");
+    job.provider_task_id = "task_1";
+    job.next_poll_at = 5000;
+    run_sync(db, store.insert(job));
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE);  // checkpoints write
+    const auto frames_of = [&](std::function<void(storage::JobRecord&)> change) {
+        raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        auto stored = run_sync(db, store.record_delivery("job_k", std::nullopt, [&change](storage::JobRecord& j, bool) {
+            ++j.progress;
+            change(j);
+            return applied_delivery();
+        }));
+        EXPECT_TRUE(stored);
+        SQLite::Statement frames(raw, "PRAGMA wal_checkpoint(PASSIVE)");
+        EXPECT_TRUE(frames.executeStep());
+        return frames.getColumn(1).getInt();
+    };
+    const auto keep_keys = [](storage::JobRecord&) {};
+    frames_of(keep_keys);  // the first delivery allocates the callbacks table's pages
+    const int kept = frames_of(keep_keys);
+    const int deadline_moved = frames_of([](storage::JobRecord& j) { j.next_poll_at = 9000; });
+    const int task_changed = frames_of([](storage::JobRecord& j) { j.provider_task_id = "task_2"; });
+    EXPECT_LT(kept, deadline_moved);
+    EXPECT_LT(kept, task_changed);
+
+    EXPECT_EQ(raw.execAndGet("SELECT id FROM jobs WHERE provider = 'evolink' AND provider_task_id = 'task_2'").getString(), "job_k");
+    EXPECT_EQ(count_rows(path, "SELECT count(*) FROM jobs WHERE provider_task_id = 'task_1'"), 0);
+    EXPECT_TRUE(run_sync(db, store.due_for_poll(8999, 10)).empty());
+    const auto due = run_sync(db, store.due_for_poll(9000, 10));
+    ASSERT_EQ(due.size(), 1U);
+    EXPECT_EQ(due[0].progress, 4);
+    EXPECT_EQ(raw.execAndGet("PRAGMA integrity_check").getString(), "ok");
+}
+
 TEST(GroupCommit, ConcurrentWritesShareOneCommitAndEachSeesItsOwnResult) {
     TempDir dir;
     const auto path = (dir.path() / "seedhook.db").string();
