@@ -2,7 +2,9 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <ctime>
 #include <stdexcept>
@@ -210,14 +212,75 @@ CertificateSummary summarize_certificate(net::ssl::context& ctx) {
 
 namespace {
 
-// The system's CAs from its hashed directory, read lazily (only the issuer a handshake needs):
-// loading the whole bundle file parses ~140 certificates, about 100 ms of startup per context.
-// SSL_CERT_FILE, when set, is honoured as OpenSSL's defaults would.
+struct CertStackDeleter {
+    void operator()(STACK_OF(X509) * certs) const { sk_X509_pop_free(certs, X509_free); }
+};
+using CertStack = std::unique_ptr<STACK_OF(X509), CertStackDeleter>;
+
+struct InfoStackDeleter {
+    void operator()(STACK_OF(X509_INFO) * infos) const { sk_X509_INFO_pop_free(infos, X509_INFO_free); }
+};
+
+// The certificates of a PEM text (CRLs and keys in it are skipped).
+CertStack parse_certificates(const std::string& pem) {
+    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    const std::unique_ptr<STACK_OF(X509_INFO), InfoStackDeleter> infos(
+        bio ? PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr) : nullptr
+    );
+    CertStack certs(sk_X509_new_null());
+    for (int i = 0; infos && certs && i < sk_X509_INFO_num(infos.get()); ++i) {
+        X509_INFO* info = sk_X509_INFO_value(infos.get(), i);
+        if (info->x509 != nullptr && sk_X509_push(certs.get(), info->x509) > 0) {
+            info->x509 = nullptr;  // now owned by certs
+        }
+    }
+    return certs;
+}
+
+// Trusts the certificates of a PEM CA file. Each version of a file (its SHA-256) is parsed once
+// per process: the system bundle holds ~140 certificates, ~35 ms to parse, and the service
+// makes a client context for each provider and one for the simulator.
+void trust_ca_file(SSL_CTX* ctx, const std::string& path) {
+    static std::mutex mutex;
+    static std::map<std::string, std::pair<std::string, CertStack>> parsed;  // path -> digest, certificates
+    const auto fail = [&path] {
+        ERR_clear_error();
+        return std::runtime_error("TLS: cannot load CA file " + path);
+    };
+    std::string pem;
+    try {
+        pem = read_pem_file(path);
+    } catch (const std::runtime_error&) {
+        throw fail();
+    }
+    std::string digest(EVP_MAX_MD_SIZE, '\0');
+    unsigned int length = 0;
+    if (EVP_Digest(pem.data(), pem.size(), reinterpret_cast<unsigned char*>(digest.data()), &length, EVP_sha256(), nullptr) != 1) {
+        throw fail();
+    }
+    digest.resize(length);
+    const std::lock_guard lock(mutex);
+    auto& [seen, certs] = parsed[path];
+    if (seen != digest || !certs) {
+        certs = parse_certificates(pem);
+        seen = digest;
+    }
+    if (!certs || sk_X509_num(certs.get()) == 0) {
+        throw fail();
+    }
+    X509_STORE* into = SSL_CTX_get_cert_store(ctx);
+    for (int i = 0; i < sk_X509_num(certs.get()); ++i) {
+        if (X509_STORE_add_cert(into, sk_X509_value(certs.get(), i)) != 1) {
+            throw fail();
+        }
+    }
+}
+
+// The system's CAs from its hashed directory, read lazily (only the issuer a handshake needs),
+// or from SSL_CERT_FILE when that is set, as OpenSSL's defaults would.
 void use_system_store(SSL_CTX* ctx) {
     if (const char* file = std::getenv(X509_get_default_cert_file_env()); file != nullptr && *file != '\0') {
-        if (SSL_CTX_load_verify_file(ctx, file) != 1) {
-            throw std::runtime_error(std::string("TLS: cannot load CA file ") + file);
-        }
+        trust_ca_file(ctx, file);
         return;
     }
     const char* dir = std::getenv(X509_get_default_cert_dir_env());
@@ -238,11 +301,7 @@ net::ssl::context make_client_context(const ClientTlsOptions& options) {
     if (options.ca_file.empty()) {
         use_system_store(ctx.native_handle());
     } else {
-        boost::system::error_code ec;
-        ctx.load_verify_file(options.ca_file, ec);
-        if (ec) {
-            throw std::runtime_error("TLS: cannot load CA file " + options.ca_file);
-        }
+        trust_ca_file(ctx.native_handle(), options.ca_file);
     }
     for (const auto& pem : options.trusted_pems) {
         boost::system::error_code ec;

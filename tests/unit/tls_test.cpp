@@ -1,13 +1,19 @@
 // The server context: its policy, the errors that name what is wrong with a certificate pair
-// (a reload logs them), and what a log line may say about the certificate.
+// (a reload logs them), and what a log line may say about the certificate. The client context:
+// the CA file it trusts.
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
+
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include <gtest/gtest.h>
 
@@ -81,6 +87,59 @@ TEST(ServerContext, SummaryNamesTheCertificateWithoutTheKey) {
     EXPECT_FALSE(s.not_after.empty());
     EXPECT_EQ(s.sha256.size(), 64U);
     EXPECT_EQ(s.sha256.find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+// Whether a client context's trust store verifies `cert_pem` (no host name check).
+bool trusts(net::ssl::context& ctx, const std::string& cert_pem) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> in(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), &BIO_free);
+    std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr), &X509_free);
+    std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> check(X509_STORE_CTX_new(), &X509_STORE_CTX_free);
+    if (!cert || !check || X509_STORE_CTX_init(check.get(), SSL_CTX_get_cert_store(ctx.native_handle()), cert.get(), nullptr) != 1) {
+        ADD_FAILURE() << "cannot set up the verification";
+        return false;
+    }
+    return X509_verify_cert(check.get()) == 1;
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
+std::string load_error(const std::string& ca_file) {
+    try {
+        make_client_context({ca_file, {}});
+    } catch (const std::runtime_error& e) {
+        return e.what();
+    }
+    return {};
+}
+
+// A CA file is parsed once per version: a second context from it trusts the same peers, and
+// a file rewritten in place (a rotated CA) is read anew, however fast the rewrite.
+TEST(ClientContext, TrustsItsCaFileAsItIsWhenEachContextIsMade) {
+    const auto dir = std::filesystem::temp_directory_path() / ("seedhook-tls-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto ca = dir / "ca.pem";
+    const CertificatePem one = make_self_signed({"one.test"});
+    const CertificatePem two = make_self_signed({"two.test"});
+    write_file(ca, one.cert);
+    auto first = make_client_context({ca.string(), {}});
+    EXPECT_TRUE(trusts(first, one.cert));
+    EXPECT_FALSE(trusts(first, two.cert));
+    auto again = make_client_context({ca.string(), {}});
+    EXPECT_TRUE(trusts(again, one.cert));
+    EXPECT_FALSE(trusts(again, two.cert));
+
+    write_file(ca, two.cert);  // the same size, most likely the same modification time
+    auto rotated = make_client_context({ca.string(), {}});
+    EXPECT_TRUE(trusts(rotated, two.cert));
+    EXPECT_FALSE(trusts(rotated, one.cert));
+    EXPECT_TRUE(trusts(first, one.cert));  // a context keeps what it was made with
+
+    write_file(ca, "no certificate here\n");
+    EXPECT_EQ(load_error(ca.string()), "TLS: cannot load CA file " + ca.string());
+    EXPECT_EQ(load_error((dir / "missing.pem").string()), "TLS: cannot load CA file " + (dir / "missing.pem").string());
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace
