@@ -68,12 +68,13 @@ public:
 
     void push(const std::string& line, bool urgent) {
         std::unique_lock lock(mutex_);
+        const bool first = pending_.empty();
         pending_ += line;
         if (urgent) {
             write_locked();
             return;
         }
-        if (pending_.size() >= kFlushBytes) {
+        if (first || pending_.size() >= kFlushBytes) {
             lock.unlock();
             wake_.notify_one();
         }
@@ -96,11 +97,14 @@ private:
         }
     }
 
+    // Sleeps until a line is pending (an idle service wakes it not at all), then gives the
+    // lines after it kFlushEvery to join it in one write.
     void loop() {
         name_this_thread("seedhook-log");
         std::unique_lock lock(mutex_);
         while (!stop_) {
-            wake_.wait_for(lock, kFlushEvery);
+            wake_.wait(lock, [this] { return stop_ || !pending_.empty(); });
+            wake_.wait_for(lock, kFlushEvery, [this] { return stop_ || pending_.size() >= kFlushBytes; });
             write_locked();
         }
     }
