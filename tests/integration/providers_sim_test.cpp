@@ -231,13 +231,10 @@ TEST_F(ProvidersSim, RefusedCreateCallsAreRejectedProviderErrors) {
     providers::ToapisProvider toapis(options(kWebhookSecret));
     providers::AcedataProvider acedata(options());
     const auto expect_rejected = [this](net::awaitable<providers::TaskUpdate> aw) {
-        try {
-            run(std::move(aw));
-            ADD_FAILURE() << "no error";
-        } catch (const providers::ProviderError& e) {
-            EXPECT_EQ(e.kind(), providers::ProviderError::Kind::kRejected);
-            EXPECT_GE(e.http_status(), 400);
-        }
+        const auto e = error_of<providers::ProviderError>(ioc_, std::move(aw));
+        ASSERT_TRUE(e) << "no error";
+        EXPECT_EQ(e->kind(), providers::ProviderError::Kind::kRejected);
+        EXPECT_GE(e->http_status(), 400);
     };
     expect_rejected(toapis.submit(toapis_request("job_r1", "x [sim:reject]")));
     expect_rejected(acedata.submit(acedata_request("job_r2", "x [sim:reject]")));
