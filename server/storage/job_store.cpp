@@ -95,10 +95,12 @@ int bind_unindexed(SQLite::Statement& st, const JobRecord& j, int first) {
 }
 
 // Binds every mutable column: provider_task_id, the unindexed ones, then next_poll_at.
-void bind_mutable(SQLite::Statement& st, const JobRecord& j, int first) {
+// Returns the index after the last.
+int bind_mutable(SQLite::Statement& st, const JobRecord& j, int first) {
     bind_opt(st, first, j.provider_task_id);
     const int last = bind_unindexed(st, j, first + 1);
     bind_opt(st, last, j.next_poll_at);
+    return last + 1;
 }
 
 std::string job_select(const char* where) { return std::string("SELECT ") + kJobColumns + " FROM jobs " + where; }
@@ -130,14 +132,7 @@ void update_job(Connection& c, const JobRecord& j, const IndexedKeys& before) {
         std::string("UPDATE jobs SET provider_task_id = ?, ") + kUnindexedSet + ", next_poll_at = ? WHERE id = ?";
     static const std::string unindexed = std::string("UPDATE jobs SET ") + kUnindexedSet + " WHERE id = ?";
     auto st = c.prepare(keys_changed ? all : unindexed);
-    int id_index = 0;
-    if (keys_changed) {
-        bind_mutable(*st, j, 1);
-        id_index = 16;
-    } else {
-        id_index = bind_unindexed(*st, j, 1);
-    }
-    st->bind(id_index, j.id);
+    st->bind(keys_changed ? bind_mutable(*st, j, 1) : bind_unindexed(*st, j, 1), j.id);
     if (st->exec() != 1) {
         throw StorageError("job " + j.id + " vanished during an update");
     }
