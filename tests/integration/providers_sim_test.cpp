@@ -231,7 +231,7 @@ TEST_F(ProvidersSim, RefusedCreateCallsAreRejectedProviderErrors) {
     providers::ToapisProvider toapis(options(kWebhookSecret));
     providers::AcedataProvider acedata(options());
     const auto expect_rejected = [this](net::awaitable<providers::TaskUpdate> aw) {
-        const auto e = error_of<providers::ProviderError>(ioc_, std::move(aw));
+        const auto e = provider_error_of(ioc_, std::move(aw));
         ASSERT_TRUE(e) << "no error";
         EXPECT_EQ(e->kind(), providers::ProviderError::Kind::kRejected);
         EXPECT_GE(e->http_status(), 400);

@@ -96,7 +96,7 @@ TEST(Simulator, RefusesCallsWithoutAnApiKey) {
     auto client_ctx = std::make_shared<net::ssl::context>(tls::make_client_context({{}, {sim.certificate_pem()}}));
     providers::ProviderOptions po{sim.base_url(), "", std::chrono::seconds(5), std::make_shared<providers::HttpsClient>(ioc.get_executor(), client_ctx), {}, "evolink", nullptr};
     providers::EvolinkProvider evolink(po);
-    const auto e = error_of<providers::ProviderError>(ioc, evolink.query("task-unified-1-x"));
+    const auto e = provider_error_of(ioc, evolink.query("task-unified-1-x"));
     EXPECT_TRUE(e) << "no error";
     if (e) {
         EXPECT_EQ(e->http_status(), 401);

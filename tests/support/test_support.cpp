@@ -168,4 +168,22 @@ storage::JobRecord sample_job(const std::string& id, std::string status, std::in
     return j;
 }
 
+namespace {
+
+net::awaitable<std::optional<providers::ProviderError>> caught_provider_error(net::awaitable<providers::TaskUpdate> aw) {
+    std::optional<providers::ProviderError> error;
+    try {
+        co_await std::move(aw);
+    } catch (const providers::ProviderError& e) {
+        error.emplace(e);
+    }
+    co_return error;
+}
+
+}  // namespace
+
+std::optional<providers::ProviderError> provider_error_of(net::io_context& ioc, net::awaitable<providers::TaskUpdate> aw) {
+    return net::co_spawn(ioc, caught_provider_error(std::move(aw)), net::use_future).get();
+}
+
 }  // namespace seedhook::test

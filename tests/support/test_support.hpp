@@ -21,6 +21,7 @@
 #include "common/json.hpp"
 #include "server/app.hpp"
 #include "server/config.hpp"
+#include "server/providers/provider.hpp"
 #include "server/storage/job_store.hpp"
 
 namespace seedhook::test {
@@ -120,22 +121,12 @@ std::string job_body(const std::string& prompt = "A cat playing piano");
 /// A stored evolink job row with the given status, created (and last updated) at `created_at`.
 storage::JobRecord sample_job(const std::string& id, std::string status = "queued", std::int64_t created_at = 1000);
 
-/// Runs `aw` on `ioc` (run by another thread) and returns a copy of the `Error` it ended with,
-/// if any. The error is caught on the I/O thread: an exception handed over through a future is
-/// freed by whichever thread lets go of it last, under a reference count that libstdc++ keeps
+/// Runs `aw` on `ioc` (run by another thread) and returns a copy of the provider error it ended
+/// with, if any. The error is caught on the I/O thread: an exception handed over through a future
+/// is freed by whichever thread lets go of it last, under a reference count that libstdc++ keeps
 /// out of ThreadSanitizer's sight, which then reports the reads of the other thread as a race.
-template <typename Error, typename T>
-std::optional<Error> error_of(net::io_context& ioc, net::awaitable<T> aw) {
-    auto caught = [](net::awaitable<T> inner) -> net::awaitable<std::optional<Error>> {
-        std::optional<Error> error;
-        try {
-            co_await std::move(inner);
-        } catch (const Error& e) {
-            error.emplace(e);
-        }
-        co_return error;
-    };
-    return net::co_spawn(ioc, caught(std::move(aw)), net::use_future).get();
-}
+/// Not a header template: GCC 12's link-time optimiser reports the coroutine frame of one
+/// instantiated in several test files as an ODR violation.
+std::optional<providers::ProviderError> provider_error_of(net::io_context& ioc, net::awaitable<providers::TaskUpdate> aw);
 
 }  // namespace seedhook::test
