@@ -250,7 +250,7 @@ net::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> impl) {
         }
         // Without it, a response written after the TLS 1.3 session tickets (a new connection's
         // first answer) or a close_notify waits for the peer's delayed ACK of what went before,
-        // ~40 ms (bench/README.md: "new connections").
+        // ~40 ms (bench/README.md: "TCP_NODELAY").
         beast::error_code nodelay_ec;
         socket.set_option(tcp::no_delay(true), nodelay_ec);
         impl->connections.fetch_add(1);
