@@ -14,7 +14,6 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/use_future.hpp>
 
 #include "common/asio.hpp"
 #include "common/http_message.hpp"
