@@ -1,5 +1,7 @@
 #include "tests/support/test_support.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <future>
 #include <random>
@@ -32,10 +34,47 @@ std::string certs_dir() { return SEEDHOOK_TEST_CERTS_DIR; }
 
 std::string ca_file() { return certs_dir() + "/ca.crt"; }
 
+namespace {
+
+// The low end of the ports the kernel hands to outgoing connections (32768 on Linux).
+std::uint16_t ephemeral_low() {
+    unsigned low = 32768;
+    if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+        if (std::fscanf(f, "%u", &low) != 1) {
+            low = 32768;
+        }
+        std::fclose(f);
+    }
+    return static_cast<std::uint16_t>(std::clamp(low, 12000U, 65535U));
+}
+
+}  // namespace
+
+// A port asked of the kernel (bind to 0) comes from its ephemeral range, which it also
+// hands to every outgoing connection: between this call and the server's bind, a client
+// socket of a test running alongside could take it ("Address already in use"). The ports
+// below that range are never given out on their own; this process walks them from a
+// random start, so two test processes rarely try the same one, and skips any in use.
 std::uint16_t free_port() {
+    static const std::uint16_t high = ephemeral_low();
+    static constexpr std::uint16_t kLow = 10000;
+    static std::uint16_t next = [] {
+        std::random_device seed;
+        return static_cast<std::uint16_t>(kLow + seed() % (high - kLow));
+    }();
     net::io_context ioc;
-    net::ip::tcp::acceptor acceptor(ioc, {net::ip::make_address("127.0.0.1"), 0});
-    return acceptor.local_endpoint().port();
+    for (int tries = 0; tries < high - kLow; ++tries) {
+        const std::uint16_t port = next;
+        next = next + 1 >= high ? kLow : static_cast<std::uint16_t>(next + 1);
+        net::ip::tcp::acceptor probe(ioc);
+        boost::system::error_code ec;
+        probe.open(net::ip::tcp::v4(), ec);
+        probe.bind({net::ip::make_address("127.0.0.1"), port}, ec);
+        if (!ec) {
+            return port;
+        }
+    }
+    throw std::runtime_error("no free port below the ephemeral range");
 }
 
 Config base_config(const TempDir& dir, std::uint16_t port) {

@@ -45,7 +45,8 @@ private:
 std::string certs_dir();
 std::string ca_file();
 
-/// A port that was free a moment ago (for configurations that must name their own port).
+/// A port on 127.0.0.1 that was free a moment ago, below the kernel's ephemeral range (for
+/// configurations that must name their own port).
 std::uint16_t free_port();
 
 /// A valid configuration: test certificate, database in `dir`, the simulator on with fast
