@@ -59,8 +59,8 @@ tls::CertificatePem load_certificate(const Config& c) {
 
 struct App::Parts {
     Config config;
-    // The first I/O thread runs `ioc` (the listener, timers, provider clients, the simulator)
-    // and the others one context each; HTTP sessions are spread over all of them.
+    // The first I/O thread runs `ioc` (timers, provider clients, the simulator) and the others
+    // one context each; every one of them accepts HTTP connections and serves their sessions.
     net::io_context ioc{1};
     std::vector<std::unique_ptr<net::io_context>> more_contexts;
     std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;  // idle contexts too

@@ -1,6 +1,9 @@
 #include "server/http/http_server.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <cassert>
 #include <mutex>
 #include <set>
@@ -44,15 +47,18 @@ struct HttpServer::Impl {
     net::io_context& ioc;
     ServerOptions options;
     RequestHandler handler;
-    tcp::acceptor acceptor;
+    std::uint16_t port = 0;  // bound by start()
     std::atomic<std::size_t> connections{0};
-    std::size_t next_context = 0;  // round-robin over options.session_contexts (accept loop only)
+    // The accept loops' acceptors (each a local of its loop), for stop_accepting. Guarded by
+    // `mutex`; an entry is only touched on its own acceptor's executor.
+    std::vector<tcp::acceptor*> accepting;
+    bool accepting_stopped = false;  // guarded by `mutex`; a loop that starts after it stops at once
     std::atomic<bool> draining{false};
     std::mutex mutex;  // guards `sessions`; never held across a suspension
     std::set<std::shared_ptr<SessionState>> sessions;
 
     Impl(net::io_context& io, std::shared_ptr<net::ssl::context> ctx, ServerOptions opts, RequestHandler h)
-        : ioc(io), options(std::move(opts)), handler(std::move(h)), acceptor(io), tls_(std::move(ctx)) {}
+        : ioc(io), options(std::move(opts)), handler(std::move(h)), tls_(std::move(ctx)) {}
 
     // The context for the next connection; set_tls swaps it while sessions take copies.
     std::shared_ptr<net::ssl::context> tls() {
@@ -202,35 +208,38 @@ net::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<HttpServer:
     co_await serve(stream, impl, *state, std::move(remote));
 }
 
-// `socket`'s connection as a socket of `context` (closed when that fails: out of descriptors
-// or memory).
-tcp::socket on_context(net::io_context& context, tcp::socket& socket) {
-    beast::error_code ec;
-    const auto protocol = socket.local_endpoint(ec).protocol();
-    const auto handle = ec ? -1 : socket.release(ec);
-    tcp::socket moved(context);
-    if (!ec) {
-        moved.assign(protocol, handle, ec);
-        if (ec) {
-            ::close(handle);
+// Accepts on `acceptor` (a copy of the listening socket on this loop's context) and serves each
+// connection where it was accepted. Every session context runs one such loop on the same
+// listening socket, so a connection is taken by a thread that is free to serve it, with no
+// hand-off between threads (nginx's model with its accept_mutex off). `strand`: sessions get a
+// strand of their own, for a context that several threads run.
+net::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> impl, tcp::acceptor acceptor, bool strand) {
+    {
+        const std::lock_guard lock(impl->mutex);
+        if (impl->accepting_stopped) {
+            co_return;  // stop_accepting ran before this loop did; its descriptor closes with it
         }
+        impl->accepting.push_back(&acceptor);
     }
-    if (ec) {
-        socket.close(ec);
-    }
-    return moved;
-}
-
-net::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> impl) {
+    struct Unregister {
+        HttpServer::Impl& impl;
+        tcp::acceptor* acceptor;
+        ~Unregister() {
+            const std::lock_guard lock(impl.mutex);
+            std::erase(impl.accepting, acceptor);
+        }
+    } unregister{*impl, &acceptor};
+    auto executor = co_await net::this_coro::executor;
     for (;;) {
-        const auto& contexts = impl->options.session_contexts;
-        auto [ec, socket] = co_await impl->acceptor.async_accept(net::any_io_executor(net::make_strand(impl->ioc)), kNoThrow);
-        if (ec == net::error::operation_aborted || !impl->acceptor.is_open()) {
+        // GCC 12: no co_await inside a conditional expression.
+        const net::any_io_executor session_executor = strand ? net::any_io_executor(net::make_strand(impl->ioc)) : executor;
+        auto [ec, socket] = co_await acceptor.async_accept(session_executor, kNoThrow);
+        if (ec == net::error::operation_aborted || !acceptor.is_open()) {
             co_return;
         }
         if (ec) {
             log::warn(impl->options.name, "accept failed", {{"error", ec.message()}});
-            net::steady_timer pause(impl->ioc, std::chrono::milliseconds(50));  // e.g. out of descriptors
+            net::steady_timer pause(executor, std::chrono::milliseconds(50));  // e.g. out of descriptors
             co_await pause.async_wait(kNoThrow);
             continue;
         }
@@ -239,23 +248,13 @@ net::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> impl) {
             socket.close(ignored);  // over the connection bound: refuse rather than queue
             continue;
         }
-        if (!contexts.empty()) {
-            // The connection moves to the context its session runs on. Accepting there directly
-            // would leave, at shutdown, a pending accept in the listener's context holding a
-            // socket of a context already destroyed.
-            socket = on_context(*contexts[impl->next_context++ % contexts.size()], socket);
-            if (!socket.is_open()) {
-                continue;
-            }
-        }
         // Without it, a response written after the TLS 1.3 session tickets (a new connection's
         // first answer) or a close_notify waits for the peer's delayed ACK of what went before,
         // ~40 ms (bench/README.md: "TCP_NODELAY").
         beast::error_code nodelay_ec;
         socket.set_option(tcp::no_delay(true), nodelay_ec);
         impl->connections.fetch_add(1);
-        auto executor = socket.get_executor();
-        net::co_spawn(executor, run_session(std::move(socket), impl), [name = impl->options.name](std::exception_ptr e) {
+        net::co_spawn(session_executor, run_session(std::move(socket), impl), [name = impl->options.name](std::exception_ptr e) {
             if (!e) {
                 return;
             }
@@ -288,7 +287,9 @@ void HttpServer::start() {
         throw std::runtime_error("listen.address " + o.address + " is not an IP address");
     }
     const tcp::endpoint endpoint(address, o.port);
-    auto& acceptor = impl_->acceptor;
+    // Bound and listening here; each accept loop accepts on a descriptor of its own for this
+    // socket, and the socket closes with the last of them (stop_accepting).
+    tcp::acceptor acceptor(impl_->ioc);
     acceptor.open(endpoint.protocol());
     acceptor.set_option(net::socket_base::reuse_address(true));
     acceptor.bind(endpoint, ec);
@@ -296,21 +297,56 @@ void HttpServer::start() {
         throw std::runtime_error("cannot listen on " + o.address + ":" + std::to_string(o.port) + ": " + ec.message());
     }
     acceptor.listen(net::socket_base::max_listen_connections);
-    net::co_spawn(acceptor.get_executor(), accept_loop(impl_), [](std::exception_ptr e) {
-        if (e) {
-            std::rethrow_exception(e);  // a bug in the accept loop must not go unnoticed
+    impl_->port = acceptor.local_endpoint().port();
+    std::vector<net::io_context*> contexts = o.session_contexts;
+    const bool strand = contexts.empty();  // sessions then share `ioc`, which may run on several threads
+    if (strand) {
+        contexts.push_back(&impl_->ioc);
+    }
+    for (net::io_context* context : contexts) {
+        // Each loop accepts on its own descriptor of the one listening socket.
+        const int copy = ::dup(acceptor.native_handle());
+        if (copy < 0) {
+            throw std::runtime_error("cannot listen on " + o.address + ":" + std::to_string(o.port) + ": " + std::strerror(errno));
         }
-    });
+        // On a context that several threads may run, the loop and stop_accepting's close of its
+        // acceptor are serialised by a strand.
+        tcp::acceptor loop_acceptor = strand ? tcp::acceptor(net::make_strand(*context)) : tcp::acceptor(*context);
+        loop_acceptor.assign(endpoint.protocol(), copy, ec);
+        if (ec) {
+            ::close(copy);
+            throw std::runtime_error("cannot listen on " + o.address + ":" + std::to_string(o.port) + ": " + ec.message());
+        }
+        const auto loop_executor = loop_acceptor.get_executor();
+        net::co_spawn(loop_executor, accept_loop(impl_, std::move(loop_acceptor), strand), [](std::exception_ptr e) {
+            if (e) {
+                std::rethrow_exception(e);  // a bug in the accept loop must not go unnoticed
+            }
+        });
+    }
 }
 
-std::uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t HttpServer::port() const { return impl_->port; }
 
 void HttpServer::stop_accepting() {
-    // The acceptor belongs to the io_context; closing it from here cancels the pending accept.
-    net::post(impl_->acceptor.get_executor(), [impl = impl_] {
-        beast::error_code ignored;
-        impl->acceptor.close(ignored);
-    });
+    // The listening socket closes with the last accept loop's descriptor. Each is closed on its
+    // own loop's context, which cancels the loop's pending accept.
+    std::vector<tcp::acceptor*> loops;
+    {
+        const std::lock_guard lock(impl_->mutex);
+        impl_->accepting_stopped = true;
+        loops = impl_->accepting;
+    }
+    for (tcp::acceptor* loop : loops) {
+        net::post(loop->get_executor(), [impl = impl_, loop] {
+            const std::lock_guard lock(impl->mutex);
+            // Still registered: the loop has not ended, and cannot end while this runs on its context.
+            if (std::find(impl->accepting.begin(), impl->accepting.end(), loop) != impl->accepting.end()) {
+                beast::error_code ignored;
+                loop->close(ignored);
+            }
+        });
+    }
 }
 
 void HttpServer::drain() {

@@ -5,11 +5,12 @@
 /// Content-Length, unread), handshake/read/idle timeouts and keep-alive, and answer
 /// `Expect: 100-continue`. Beast stays inside http_server.cpp.
 ///
-/// Threading: start/stop_accepting/drain/set_tls may be called from any thread. Each session
-/// runs on one of `ServerOptions::session_contexts` (round-robin), each run by one thread, as
-/// nginx's workers do: a connection's work stays on one thread and the threads share no
-/// scheduler queue. Without them, each session runs on a strand of the listener's context.
-/// The handler may be called concurrently for different connections.
+/// Threading: start/stop_accepting/drain/set_tls may be called from any thread. Each of
+/// `ServerOptions::session_contexts`, each run by one thread, accepts connections from the one
+/// listening socket for itself and runs their sessions, as nginx's workers do: a connection is
+/// taken by a thread free to take it, its work stays on that thread, and the threads share no
+/// scheduler queue. Without them, the listener's context accepts, and each session runs on a
+/// strand of it. The handler may be called concurrently for different connections.
 
 #include <chrono>
 #include <cstdint>

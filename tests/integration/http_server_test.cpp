@@ -1,5 +1,6 @@
 // The HTTPS server's edges, spoken to over raw TLS: limits, timeouts, keep-alive, TLS
 // versions, request ids, and the graceful stop.
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -218,9 +219,10 @@ TEST(HttpServerIdle, IdleConnectionIsClosedAfterTheIdleTimeout) {
     runner.join();
 }
 
-// Like nginx's workers: each connection is served on one thread for its whole life, and
-// connections are spread over the session contexts' threads.
-TEST(HttpServerThreads, ConnectionsAreSpreadOverTheSessionThreadsAndEachStaysOnOne) {
+// Each session thread accepts connections for itself: while one is busy (here, held in a
+// handler), new connections are taken and served by the other, and each connection stays on
+// the thread that took it. Once the server stops accepting, connections are refused.
+TEST(HttpServerThreads, ABusyThreadLeavesNewConnectionsToTheOtherAndEachStaysOnOne) {
     net::io_context listener;
     net::io_context first(1);
     net::io_context second(1);
@@ -229,28 +231,56 @@ TEST(HttpServerThreads, ConnectionsAreSpreadOverTheSessionThreadsAndEachStaysOnO
     auto ctx = std::make_shared<net::ssl::context>(tls::make_server_context({tls::read_pem_file(certs_dir() + "/server.crt"), tls::read_pem_file(certs_dir() + "/server.key")}));
     http::ServerOptions o;
     o.session_contexts = {&first, &second};
-    http::HttpServer server(listener, ctx, o, [](HttpRequest) -> net::awaitable<HttpResponse> {
-        HttpResponse r;
-        r.body = std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
-        co_return r;
+    std::promise<void> release;
+    const std::shared_future<void> released = release.get_future().share();
+    std::atomic<std::size_t> held{0};  // the thread held in the handler
+    http::HttpServer server(listener, ctx, o, [&released, &held](HttpRequest r) -> net::awaitable<HttpResponse> {
+        const std::size_t me = std::hash<std::thread::id>{}(std::this_thread::get_id());
+        if (r.target == "/hold") {
+            held = me;
+            released.wait();  // blocks this session thread until the test lets go
+        }
+        HttpResponse answer;
+        answer.body = std::to_string(me);
+        co_return answer;
     });
     server.start();
     std::vector<std::thread> threads;
     for (auto* context : {&listener, &first, &second}) {
         threads.emplace_back([context] { context->run(); });
     }
-    std::set<std::string> all;
-    for (int c = 0; c < 4; ++c) {
-        Client client(server.port());
-        std::set<std::string> seen;
-        for (int i = 0; i < 5; ++i) {
-            seen.insert(client.request("GET", "/").body);
+    struct LetGo {
+        std::promise<void>& release;
+        ~LetGo() { release.set_value(); }
+    };
+    const std::uint16_t port = server.port();
+    [&] {  // a failed ASSERT leaves this lambda only: the threads below are still joined
+        LetGo let_go{release};
+        RawTls holder(port);
+        ASSERT_FALSE(holder.handshake());
+        holder.send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+        ASSERT_TRUE(eventually([&held] { return held.load() != 0; }, std::chrono::seconds(5)));
+        for (int c = 0; c < 4; ++c) {
+            Client client(port);
+            std::set<std::string> seen;
+            for (int i = 0; i < 3; ++i) {
+                const auto answer = client.request("GET", "/");
+                ASSERT_EQ(answer.status, 200) << "connection " << c << " was left to the busy thread";
+                seen.insert(answer.body);
+            }
+            EXPECT_EQ(seen.size(), 1U) << "connection " << c << " moved between threads";
+            EXPECT_NE(*seen.begin(), std::to_string(held.load()));
         }
-        EXPECT_EQ(seen.size(), 1U) << "connection " << c << " moved between threads";
-        all.insert(seen.begin(), seen.end());
-    }
-    EXPECT_EQ(all.size(), 2U);  // both session threads served
+    }();
     server.stop_accepting();
+    const auto refused = [port] {
+        net::io_context io;
+        tcp::socket probe(io);
+        boost::system::error_code ec;
+        probe.connect({net::ip::make_address("127.0.0.1"), port}, ec);
+        return ec == net::error::connection_refused;
+    };
+    EXPECT_TRUE(eventually(refused, std::chrono::seconds(3))) << "a loop still accepts after stop_accepting";
     guard_first.reset();
     guard_second.reset();
     EXPECT_TRUE(eventually([&server] { return server.connections() == 0; }, std::chrono::seconds(3)));
@@ -260,6 +290,26 @@ TEST(HttpServerThreads, ConnectionsAreSpreadOverTheSessionThreadsAndEachStaysOnO
     for (auto& t : threads) {
         t.join();
     }
+}
+
+// stop_accepting between start() and the first run of the session threads: the accept loops
+// must not start listening afterwards.
+TEST(HttpServerThreads, StoppedBeforeItsThreadsRanItRefusesConnections) {
+    net::io_context first(1);
+    net::io_context second(1);
+    auto ctx = std::make_shared<net::ssl::context>(tls::make_server_context({tls::read_pem_file(certs_dir() + "/server.crt"), tls::read_pem_file(certs_dir() + "/server.key")}));
+    http::ServerOptions o;
+    o.session_contexts = {&first, &second};
+    http::HttpServer server(first, ctx, o, [](HttpRequest) -> net::awaitable<HttpResponse> { co_return HttpResponse{}; });
+    server.start();
+    server.stop_accepting();
+    first.run_for(std::chrono::milliseconds(50));
+    second.run_for(std::chrono::milliseconds(50));
+    net::io_context io;
+    tcp::socket probe(io);
+    boost::system::error_code ec;
+    probe.connect({net::ip::make_address("127.0.0.1"), server.port()}, ec);
+    EXPECT_EQ(ec, net::error::connection_refused);
 }
 
 // A bare server with short timeouts and a small connection bound, for the hostile clients below.
