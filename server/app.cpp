@@ -55,14 +55,24 @@ tls::CertificatePem load_certificate(const Config& c) {
     return tls::make_self_signed({"127.0.0.1", "localhost", "::1"});
 }
 
+// An io_context whose pending handlers can be destroyed while every other context still
+// exists. A handler waiting in one context may hold work on another (a confirmation query that
+// a callback served on io1 started runs over io0's provider client): destroyed one after the
+// other, the last context's handlers would touch a context already gone.
+class IoContext : public net::io_context {
+public:
+    using net::io_context::io_context;
+    void destroy_handlers() { shutdown(); }
+};
+
 }  // namespace
 
 struct App::Parts {
     Config config;
     // The first I/O thread runs `ioc` (timers, provider clients, the simulator) and the others
     // one context each; every one of them accepts HTTP connections and serves their sessions.
-    net::io_context ioc{1};
-    std::vector<std::unique_ptr<net::io_context>> more_contexts;
+    IoContext ioc{1};
+    std::vector<std::unique_ptr<IoContext>> more_contexts;
     std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;  // idle contexts too
     std::vector<std::thread> threads;
     std::atomic<bool> stopping{false};
@@ -83,6 +93,17 @@ struct App::Parts {
     bool handle_signals = false;
 
     explicit Parts(Config c) : config(std::move(c)) {}
+    Parts(const Parts&) = delete;
+    Parts& operator=(const Parts&) = delete;
+
+    // The threads have been joined (App::wait). Every context's pending handlers go first,
+    // while all the contexts exist (see IoContext); the members, contexts last, after.
+    ~Parts() {
+        for (auto& context : more_contexts) {
+            context->destroy_handlers();
+        }
+        ioc.destroy_handlers();
+    }
 
     unsigned io_threads() const {
         return config.server_threads > 0 ? static_cast<unsigned>(config.server_threads) : std::max(1U, std::thread::hardware_concurrency());
@@ -287,7 +308,7 @@ App::App(Config config, bool handle_signals) : parts_(std::make_unique<Parts>(st
     so.max_connections = connection_bound(static_cast<std::size_t>(c.server_max_connections));
     so.session_contexts.push_back(&p.ioc);
     for (unsigned i = 1; i < p.io_threads(); ++i) {
-        p.more_contexts.push_back(std::make_unique<net::io_context>(1));
+        p.more_contexts.push_back(std::make_unique<IoContext>(1));
         p.keep_running.push_back(net::make_work_guard(*p.more_contexts.back()));
         so.session_contexts.push_back(p.more_contexts.back().get());
     }
