@@ -54,7 +54,7 @@ struct HttpServer::Impl {
     std::vector<tcp::acceptor*> accepting;
     bool accepting_stopped = false;  // guarded by `mutex`; a loop that starts after it stops at once
     std::atomic<bool> draining{false};
-    std::mutex mutex;  // guards `sessions`; never held across a suspension
+    std::mutex mutex;  // guards `sessions`, `accepting` and `accepting_stopped`; never held across a suspension
     std::set<std::shared_ptr<SessionState>> sessions;
 
     Impl(net::io_context& io, std::shared_ptr<net::ssl::context> ctx, ServerOptions opts, RequestHandler h)
@@ -287,6 +287,9 @@ void HttpServer::start() {
         throw std::runtime_error("listen.address " + o.address + " is not an IP address");
     }
     const tcp::endpoint endpoint(address, o.port);
+    const auto cannot_listen = [&o](const std::string& why) {
+        return std::runtime_error("cannot listen on " + o.address + ":" + std::to_string(o.port) + ": " + why);
+    };
     // Bound and listening here; each accept loop accepts on a descriptor of its own for this
     // socket, and the socket closes with the last of them (stop_accepting).
     tcp::acceptor acceptor(impl_->ioc);
@@ -294,7 +297,7 @@ void HttpServer::start() {
     acceptor.set_option(net::socket_base::reuse_address(true));
     acceptor.bind(endpoint, ec);
     if (ec) {
-        throw std::runtime_error("cannot listen on " + o.address + ":" + std::to_string(o.port) + ": " + ec.message());
+        throw cannot_listen(ec.message());
     }
     acceptor.listen(net::socket_base::max_listen_connections);
     impl_->port = acceptor.local_endpoint().port();
@@ -307,7 +310,7 @@ void HttpServer::start() {
         // Each loop accepts on its own descriptor of the one listening socket.
         const int copy = ::dup(acceptor.native_handle());
         if (copy < 0) {
-            throw std::runtime_error("cannot listen on " + o.address + ":" + std::to_string(o.port) + ": " + std::strerror(errno));
+            throw cannot_listen(std::strerror(errno));
         }
         // On a context that several threads may run, the loop and stop_accepting's close of its
         // acceptor are serialised by a strand.
@@ -315,7 +318,7 @@ void HttpServer::start() {
         loop_acceptor.assign(endpoint.protocol(), copy, ec);
         if (ec) {
             ::close(copy);
-            throw std::runtime_error("cannot listen on " + o.address + ":" + std::to_string(o.port) + ": " + ec.message());
+            throw cannot_listen(ec.message());
         }
         const auto loop_executor = loop_acceptor.get_executor();
         net::co_spawn(loop_executor, accept_loop(impl_, std::move(loop_acceptor), strand), [](std::exception_ptr e) {

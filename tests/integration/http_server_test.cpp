@@ -219,6 +219,15 @@ TEST(HttpServerIdle, IdleConnectionIsClosedAfterTheIdleTimeout) {
     runner.join();
 }
 
+// True when a TCP connection to `port` on 127.0.0.1 is refused (nothing listens there).
+bool connection_refused(std::uint16_t port) {
+    net::io_context io;
+    tcp::socket probe(io);
+    boost::system::error_code ec;
+    probe.connect({net::ip::make_address("127.0.0.1"), port}, ec);
+    return ec == net::error::connection_refused;
+}
+
 // Each session thread accepts connections for itself: while one is busy (here, held in a
 // handler), new connections are taken and served by the other, and each connection stays on
 // the thread that took it. Once the server stops accepting, connections are refused.
@@ -273,14 +282,7 @@ TEST(HttpServerThreads, ABusyThreadLeavesNewConnectionsToTheOtherAndEachStaysOnO
         }
     }();
     server.stop_accepting();
-    const auto refused = [port] {
-        net::io_context io;
-        tcp::socket probe(io);
-        boost::system::error_code ec;
-        probe.connect({net::ip::make_address("127.0.0.1"), port}, ec);
-        return ec == net::error::connection_refused;
-    };
-    EXPECT_TRUE(eventually(refused, std::chrono::seconds(3))) << "a loop still accepts after stop_accepting";
+    EXPECT_TRUE(eventually([port] { return connection_refused(port); }, std::chrono::seconds(3))) << "a loop still accepts after stop_accepting";
     guard_first.reset();
     guard_second.reset();
     EXPECT_TRUE(eventually([&server] { return server.connections() == 0; }, std::chrono::seconds(3)));
@@ -305,11 +307,7 @@ TEST(HttpServerThreads, StoppedBeforeItsThreadsRanItRefusesConnections) {
     server.stop_accepting();
     first.run_for(std::chrono::milliseconds(50));
     second.run_for(std::chrono::milliseconds(50));
-    net::io_context io;
-    tcp::socket probe(io);
-    boost::system::error_code ec;
-    probe.connect({net::ip::make_address("127.0.0.1"), server.port()}, ec);
-    EXPECT_EQ(ec, net::error::connection_refused);
+    EXPECT_TRUE(connection_refused(server.port()));
 }
 
 // A bare server with short timeouts and a small connection bound, for the hostile clients below.
