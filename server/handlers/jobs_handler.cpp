@@ -5,7 +5,6 @@
 #include <chrono>
 #include <memory>
 
-#include "common/crypto.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "server/handlers/job_json.hpp"
@@ -221,11 +220,12 @@ net::awaitable<HttpResponse> JobsHandler::get(HttpRequest request) {
     const auto deadline = std::chrono::steady_clock::now() + wait;
     std::string first_etag;
     for (;;) {
-        auto job = co_await jobs_.get(id);
-        auto response = json_response(200, job_json(job));
-        response.log_fields = {{"job_id", job.id}, {"provider", job.provider}};
+        const auto job = co_await jobs_.get(id);
+        const auto shown = rendered_.render(job);
+        auto response = json_response(200, shown->body);
+        response.log_fields = {{"job_id", job->id}, {"provider", job->provider}};
         // A strong validator of exactly what is served, so pollers can ask "has it changed?".
-        const std::string etag = "\"" + crypto::hex(crypto::as_view(crypto::sha256(response.body))).substr(0, 32) + "\"";
+        const std::string& etag = shown->etag;
         if (first_etag.empty()) {
             first_etag = etag;
         }

@@ -7,6 +7,7 @@
 
 #include "common/asio.hpp"
 #include "common/http_message.hpp"
+#include "server/handlers/rendered_jobs.hpp"
 #include "server/services/job_service.hpp"
 
 namespace seedhook::handlers {
@@ -28,6 +29,7 @@ public:
 private:
     services::JobService& jobs_;
     std::vector<std::string> api_tokens_;
+    RenderedJobs rendered_;
 };
 
 /// Reads a create-job body into a JobInput; throws HttpError 400/422 naming the field.

@@ -261,15 +261,15 @@ net::awaitable<storage::JobRecord> JobService::submit(
     co_return stored.value_or(job);
 }
 
-net::awaitable<storage::JobRecord> JobService::get(std::string id) {
-    std::optional<storage::JobRecord> job;
+net::awaitable<std::shared_ptr<const storage::JobRecord>> JobService::get(std::string id) {
+    std::shared_ptr<const storage::JobRecord> job;
     if (is_job_id(id)) {
         job = co_await store_.find(std::move(id));
     }
     if (!job) {
         throw ServiceError(Kind::kNotFound, "not_found", "no such job");
     }
-    co_return std::move(*job);
+    co_return job;
 }
 
 net::awaitable<std::vector<storage::CallbackRecord>> JobService::deliveries(std::string id) {

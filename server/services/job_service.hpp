@@ -96,7 +96,9 @@ public:
     /// (`replayed`); for a different request, throws kConflict.
     net::awaitable<CreatedJob> create(JobInput input);
 
-    net::awaitable<storage::JobRecord> get(std::string id);
+    /// The job as last committed (never null; kNotFound when there is none). Shared and never
+    /// modified, see storage::JobStore::find.
+    net::awaitable<std::shared_ptr<const storage::JobRecord>> get(std::string id);
 
     /// Jobs newest first, filtered and cursor-paged. Throws ServiceError kInvalid naming the
     /// bad parameter.

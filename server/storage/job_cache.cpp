@@ -20,18 +20,14 @@ std::size_t cached_size(const JobRecord& j) {
            text(j.metadata_json) + text(j.idempotency_key) + text(j.request_hash);
 }
 
-std::optional<JobRecord> JobCache::get(const std::string& id) {
-    std::shared_ptr<const JobRecord> found;
-    {
-        const std::lock_guard lock(mutex_);
-        const auto it = entries_.find(id);
-        if (it == entries_.end()) {
-            return std::nullopt;
-        }
-        recency_.splice(recency_.begin(), recency_, it->second.position);
-        found = it->second.job;
+std::shared_ptr<const JobRecord> JobCache::get(const std::string& id) {
+    const std::lock_guard lock(mutex_);
+    const auto it = entries_.find(id);
+    if (it == entries_.end()) {
+        return nullptr;
     }
-    return *found;  // copied outside the lock
+    recency_.splice(recency_.begin(), recency_, it->second.position);
+    return it->second.job;
 }
 
 std::uint64_t JobCache::generation() {

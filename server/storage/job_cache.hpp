@@ -28,7 +28,9 @@ class JobCache {
 public:
     explicit JobCache(std::size_t budget_bytes) : budget_(budget_bytes) {}
 
-    std::optional<JobRecord> get(const std::string& id);
+    /// The cached state, shared and never modified: a later `put` of the job caches a new
+    /// object, so holders may key what they derive from a job on this object's identity.
+    std::shared_ptr<const JobRecord> get(const std::string& id);
     /// Taken by a reader before its query, handed back to `fill`.
     std::uint64_t generation();
     /// The writer, after the commit that wrote `job`.

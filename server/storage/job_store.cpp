@@ -212,17 +212,18 @@ void JobStore::cache_when_committed(Connection& c, const JobRecord& job) {
     c.after_commit([this, committed = job]() mutable { cache_.put(std::move(committed)); });
 }
 
-net::awaitable<std::optional<JobRecord>> JobStore::find(std::string id) {
+net::awaitable<std::shared_ptr<const JobRecord>> JobStore::find(std::string id) {
     if (auto cached = cache_.get(id)) {
         co_return cached;
     }
-    auto work = [this, &id](Connection& c) {
+    auto work = [this, &id](Connection& c) -> std::shared_ptr<const JobRecord> {
         const std::uint64_t generation = cache_.generation();
         auto job = find_job(c, id);
-        if (job) {
-            cache_.fill(*job, generation);
+        if (!job) {
+            return nullptr;
         }
-        return job;
+        cache_.fill(*job, generation);
+        return std::make_shared<const JobRecord>(std::move(*job));
     };
     auto result = co_await db_.read(std::move(work));
     co_return result;

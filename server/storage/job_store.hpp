@@ -6,6 +6,7 @@
 /// SQLite fails.
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,8 +76,10 @@ public:
     /// Inserts `job`, unless it carries an idempotency key a stored job already has: then
     /// nothing is written and that job is returned.
     net::awaitable<std::optional<JobRecord>> insert(JobRecord job);
-    /// The job as last committed: from the cache of recently used jobs, else from a reader.
-    net::awaitable<std::optional<JobRecord>> find(std::string id);
+    /// The job as last committed: from the cache of recently used jobs, else from a reader;
+    /// null when there is no such job. A job answered from the cache is the cache's own
+    /// object (see JobCache::get); one read from the database is a new object each time.
+    net::awaitable<std::shared_ptr<const JobRecord>> find(std::string id);
     /// Loads the job, lets `decide` apply the delivery, writes the job when it changed and the
     /// delivery row, all in one transaction. nullopt when the job does not exist.
     net::awaitable<std::optional<DeliveryResult>> record_delivery(
