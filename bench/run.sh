@@ -175,6 +175,11 @@ if [[ $good != 200 || $bad != 401 ]]; then
 fi
 echo "   callback token check: right token 200, wrong token 401"
 
+# the disk's own floor for a durable commit, beside the database, while both servers idle
+if [[ $loads == *" submit "* ]]; then
+  py fsync "$results" "$tmp" 1000
+fi
+
 py resumption "$results" nginx 127.0.0.1 "$nginx_port"
 py resumption "$results" seedhook 127.0.0.1 "$seedhook_port"
 

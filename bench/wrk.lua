@@ -6,7 +6,8 @@
 --   BENCH_EXPECT     the status every answer must have (default 200)
 --   BENCH_CLOSE      1: send "Connection: close", so every request opens a new TLS connection
 --   BENCH_CB_URL     callback_url sent to the simulator (sim-create)
---   BENCH_DELAY      ms each connection waits between an answer and its next request (pacing)
+--   BENCH_DELAY      mean ms each connection waits between an answer and its next request
+--                    (pacing; each wait is drawn from 0.5 to 1.5 times it)
 --   BENCH_OUT        where done() writes its one-line JSON summary
 
 local mode = os.getenv("BENCH_MODE") or "plain"
@@ -92,13 +93,17 @@ function init(args)
   requests_list = build_requests()
   -- threads start at different places so they do not chase each other through the jobs
   next_request = (index or 0) * math.floor(#requests_list / 2) % #requests_list
+  math.randomseed(os.time() * 16 + (index or 0))
   unexpected = 0      -- globals, read by done() through thread:get
   first_status = 0
 end
 
+-- Each pause is drawn uniformly from 0.5 to 1.5 times BENCH_DELAY: with a fixed pause, the
+-- connections, opened together, stay in step and every server sees bursts of BENCH_CONNECTIONS
+-- requests at once, so a latency figure would measure the queueing of a burst, not a request.
 local pause = tonumber(os.getenv("BENCH_DELAY") or "0")
 if pause > 0 then
-  function delay() return pause end
+  function delay() return math.random(math.ceil(pause / 2), math.floor(pause * 3 / 2)) end
 end
 
 function request()
