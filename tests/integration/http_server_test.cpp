@@ -219,6 +219,28 @@ TEST(HttpServerIdle, IdleConnectionIsClosedAfterTheIdleTimeout) {
     runner.join();
 }
 
+// After the last answer on a connection the server sends its close_notify and closes at once, as
+// nginx does and TLS 1.3 allows: it does not hold the connection (up to 2 s) for the client's own
+// close_notify, which this client never sends.
+TEST(HttpServerClose, TheServerClosesAfterItsCloseNotifyWithoutWaitingForTheClients) {
+    net::io_context ioc;
+    auto ctx = std::make_shared<net::ssl::context>(tls::make_server_context({tls::read_pem_file(certs_dir() + "/server.crt"), tls::read_pem_file(certs_dir() + "/server.key")}));
+    http::HttpServer server(ioc, ctx, {}, [](HttpRequest) -> net::awaitable<HttpResponse> { co_return HttpResponse{}; });
+    server.start();
+    std::thread runner([&ioc] { ioc.run(); });
+    RawTls conn(server.port());
+    ASSERT_FALSE(conn.handshake());
+    conn.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const std::string answer = conn.read_until("never", std::chrono::seconds(3));
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200")) << answer;
+    EXPECT_TRUE(conn.closed());  // the server's close_notify
+    EXPECT_TRUE(eventually([&server] { return server.connections() == 0; }, std::chrono::milliseconds(1000)))
+        << "the server still holds the connection, waiting for the client";
+    server.stop_accepting();
+    ioc.stop();
+    runner.join();
+}
+
 // True when a TCP connection to `port` on 127.0.0.1 is refused (nothing listens there).
 bool connection_refused(std::uint16_t port) {
     net::io_context io;
