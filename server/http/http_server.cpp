@@ -184,10 +184,7 @@ net::awaitable<void> serve(Stream& stream, std::shared_ptr<HttpServer::Impl> imp
     co_await stream.async_shutdown(kNoThrow);
 }
 
-net::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<HttpServer::Impl> impl) {
-    beast::error_code ec;
-    const auto endpoint = socket.remote_endpoint(ec);
-    std::string remote = ec ? std::string() : endpoint.address().to_string();
+net::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<HttpServer::Impl> impl, std::string remote) {
     // The session keeps the context it started with alive, whatever set_tls does meanwhile.
     const std::shared_ptr<net::ssl::context> tls = impl->tls();
     Stream stream(std::move(socket), *tls);
@@ -236,7 +233,8 @@ net::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> impl, tcp::ac
     for (;;) {
         // GCC 12: no co_await inside a conditional expression.
         const net::any_io_executor session_executor = strand ? net::any_io_executor(net::make_strand(impl->ioc)) : executor;
-        auto [ec, socket] = co_await acceptor.async_accept(session_executor, kNoThrow);
+        tcp::endpoint peer;  // filled by accept itself: no getpeername per connection
+        auto [ec, socket] = co_await acceptor.async_accept(session_executor, peer, kNoThrow);
         if (ec == net::error::operation_aborted || !acceptor.is_open()) {
             co_return;
         }
@@ -257,7 +255,7 @@ net::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> impl, tcp::ac
         beast::error_code nodelay_ec;
         socket.set_option(tcp::no_delay(true), nodelay_ec);
         impl->connections.fetch_add(1);
-        net::co_spawn(session_executor, run_session(std::move(socket), impl), [name = impl->options.name](std::exception_ptr e) {
+        net::co_spawn(session_executor, run_session(std::move(socket), impl, peer.address().to_string()), [name = impl->options.name](std::exception_ptr e) {
             if (!e) {
                 return;
             }

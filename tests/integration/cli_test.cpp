@@ -79,6 +79,7 @@ TEST(Cli, ServesWithJsonLogsWithoutSecretsAndStopsCleanlyOnSigterm) {
     }
     EXPECT_GT(count, 5);
     EXPECT_NE(out.find("\"path\":\"/v1/callbacks/evolink/"), std::string::npos);
+    EXPECT_NE(out.find("\"remote\":\"127.0.0.1\""), std::string::npos) << "the access log names the client's address";
     EXPECT_NE(out.find("seedhook stopped"), std::string::npos);
     for (const auto& s : {token, api_key, secret, std::string("token=")}) {
         EXPECT_EQ(out.find(s), std::string::npos) << s << " leaked to stdout";
