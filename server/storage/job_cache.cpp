@@ -36,17 +36,18 @@ std::uint64_t JobCache::generation() {
 }
 
 void JobCache::put(JobRecord job) {
+    auto shared = std::make_shared<const JobRecord>(std::move(job));
     const std::lock_guard lock(mutex_);
     ++generation_;
-    store_locked(std::move(job));
+    store_locked(std::move(shared));
 }
 
-void JobCache::fill(const JobRecord& job, std::uint64_t seen_generation) {
+void JobCache::fill(std::shared_ptr<const JobRecord> job, std::uint64_t seen_generation) {
     const std::lock_guard lock(mutex_);
-    if (generation_ != seen_generation || entries_.contains(job.id)) {
+    if (generation_ != seen_generation || entries_.contains(job->id)) {
         return;
     }
-    store_locked(job);
+    store_locked(std::move(job));
 }
 
 std::size_t JobCache::size() {
@@ -59,9 +60,9 @@ std::size_t JobCache::bytes() {
     return bytes_;
 }
 
-void JobCache::store_locked(JobRecord job) {
-    const std::size_t cost = cached_size(job);
-    auto it = entries_.find(job.id);
+void JobCache::store_locked(std::shared_ptr<const JobRecord> job) {
+    const std::size_t cost = cached_size(*job);
+    auto it = entries_.find(job->id);
     if (cost > budget_) {
         if (it != entries_.end()) {  // never cached; nor may an older state of it stay
             erase_locked(it);
@@ -69,13 +70,13 @@ void JobCache::store_locked(JobRecord job) {
         return;
     }
     if (it == entries_.end()) {
-        recency_.push_front(job.id);
-        it = entries_.emplace(job.id, Entry{nullptr, 0, recency_.begin()}).first;
+        recency_.push_front(job->id);
+        it = entries_.emplace(job->id, Entry{nullptr, 0, recency_.begin()}).first;
     } else {
         bytes_ -= it->second.bytes;
         recency_.splice(recency_.begin(), recency_, it->second.position);
     }
-    it->second.job = std::make_shared<const JobRecord>(std::move(job));
+    it->second.job = std::move(job);
     it->second.bytes = cost;
     bytes_ += cost;
     evict_locked();

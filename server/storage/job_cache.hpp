@@ -35,8 +35,9 @@ public:
     std::uint64_t generation();
     /// The writer, after the commit that wrote `job`.
     void put(JobRecord job);
-    /// A reader, with the job it read and the generation it took before reading.
-    void fill(const JobRecord& job, std::uint64_t seen_generation);
+    /// A reader, with the job it read (cached as that very object, which it may hand on) and
+    /// the generation it took before reading.
+    void fill(std::shared_ptr<const JobRecord> job, std::uint64_t seen_generation);
 
     std::size_t size();
     std::size_t bytes();
@@ -48,7 +49,7 @@ private:
         std::list<std::string>::iterator position;  // in recency_, newest first
     };
 
-    void store_locked(JobRecord job);
+    void store_locked(std::shared_ptr<const JobRecord> job);
     void evict_locked();
     void erase_locked(std::unordered_map<std::string, Entry>::iterator it);
 

@@ -222,8 +222,9 @@ net::awaitable<std::shared_ptr<const JobRecord>> JobStore::find(std::string id) 
         if (!job) {
             return nullptr;
         }
-        cache_.fill(*job, generation);
-        return std::make_shared<const JobRecord>(std::move(*job));
+        auto shared = std::make_shared<const JobRecord>(std::move(*job));
+        cache_.fill(shared, generation);  // the caller gets the cache's own object
+        return shared;
     };
     auto result = co_await db_.read(std::move(work));
     co_return result;

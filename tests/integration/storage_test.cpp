@@ -158,6 +158,21 @@ TEST(JobStore, AReadAfterAnAcknowledgedWriteSeesItWhileReadersRefillTheCache) {
     EXPECT_GT(reads.load(), kJobs);  // the readers did race the writes
 }
 
+// A job read from the file is cached as the very object its reader got, so that what is derived
+// from it (its rendering, keyed on that object) serves the next reads too.
+TEST(JobStore, AJobReadFromTheFileIsCachedAsTheObjectItsReaderGot) {
+    TempDir dir;
+    storage::Database db({(dir.path() / "seedhook.db").string(), "FULL"});
+    {
+        storage::JobStore writer(db);
+        run_sync(db, writer.insert(sample_job("job_f")));
+    }
+    storage::JobStore store(db);  // an empty cache, as after a restart
+    const auto first = run_sync(db, store.find("job_f"));
+    ASSERT_TRUE(first);
+    EXPECT_EQ(run_sync(db, store.find("job_f")), first);
+}
+
 TEST(JobStore, TellsTheDeciderWhetherAnEventIdWasAlreadyRecorded) {
     TempDir dir;
     storage::Database db({(dir.path() / "seedhook.db").string(), "FULL"});

@@ -29,21 +29,22 @@ TEST(JobCache, AnswersWhatTheWriterPutAndTheLatestPutWins) {
 TEST(JobCache, AReaderFillsOnlyWhenNoCommitCameBetweenItsReadAndItsFill) {
     JobCache cache(1 << 20);
     const auto before = cache.generation();
-    cache.fill(job("job_a", "queued"), before);
-    EXPECT_EQ(cache.get("job_a")->status, "queued");
+    const auto read = std::make_shared<const JobRecord>(job("job_a", "queued"));
+    cache.fill(read, before);
+    EXPECT_EQ(cache.get("job_a"), read);  // the very object the reader holds, not a copy
 
     // A reader that read job_b's old row while a commit (of any job) was published: not cached,
     // as its row may predate that commit.
     const auto seen = cache.generation();
     cache.put(job("job_c", "running"));
-    cache.fill(job("job_b", "queued"), seen);
+    cache.fill(std::make_shared<const JobRecord>(job("job_b", "queued")), seen);
     EXPECT_FALSE(cache.get("job_b"));
 }
 
 TEST(JobCache, AReaderNeverReplacesWhatIsCached) {
     JobCache cache(1 << 20);
     cache.put(job("job_a", "succeeded"));
-    cache.fill(job("job_a", "running"), cache.generation());
+    cache.fill(std::make_shared<const JobRecord>(job("job_a", "running")), cache.generation());
     EXPECT_EQ(cache.get("job_a")->status, "succeeded");
 }
 
