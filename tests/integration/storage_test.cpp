@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "common/metrics.hpp"
@@ -358,6 +359,56 @@ TEST(GroupCommit, AWriteThatFailsRollsBackAloneAndTheOthersCommit) {
     EXPECT_EQ(run_sync(db, store.find("job_ok2"))->status, "succeeded");
     EXPECT_EQ(count_rows(path, "SELECT count(*) FROM callbacks"), 2);
     EXPECT_EQ(count_rows(path, "SELECT count(*) FROM jobs"), 3);
+}
+
+// A batch's writers come from several event loops (the I/O threads): each resumes on its own
+// loop's thread, in the order its loop queued them.
+TEST(GroupCommit, WritersFromTwoEventLoopsInOneBatchEachResumeOnTheirOwnLoopInOrder) {
+    TempDir dir;
+    const auto path = (dir.path() / "seedhook.db").string();
+    Metrics metrics;
+    storage::DatabaseOptions options{path, "FULL"};
+    options.metrics = &metrics;
+    storage::Database db(options);
+    storage::JobStore store(db);
+    constexpr int kPerLoop = 20;
+    net::io_context loops[2];
+    std::mutex mutex;
+    std::vector<std::pair<int, std::thread::id>> resumed[2];  // (write, thread) per loop
+    std::atomic<int> started{0};
+    WriterGate gate(db);
+    for (int l = 0; l < 2; ++l) {
+        for (int i = 0; i < kPerLoop; ++i) {
+            auto write = [&, l, i]() -> net::awaitable<void> {
+                ++started;
+                const auto replay = co_await store.insert(sample_job("job_" + std::to_string(l) + "_" + std::to_string(i)));
+                EXPECT_FALSE(replay);
+                const std::lock_guard lock(mutex);
+                resumed[l].emplace_back(i, std::this_thread::get_id());
+            };
+            net::co_spawn(loops[l], write, net::detached);
+        }
+    }
+    std::thread runners[2] = {std::thread([&loops] { loops[0].run(); }), std::thread([&loops] { loops[1].run(); })};
+    const std::thread::id loop_thread[2] = {runners[0].get_id(), runners[1].get_id()};
+    while (started < 2 * kPerLoop) {
+        std::this_thread::yield();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // each one queues right after it starts
+    gate.release();
+    for (auto& r : runners) {
+        r.join();  // run() returns once its loop's writes have all resumed
+    }
+    EXPECT_EQ(count_rows(path, "SELECT count(*) FROM jobs"), 2 * kPerLoop);
+    const std::string text = metrics.render({});
+    EXPECT_NE(text.find("seedhook_storage_commit_writes_count 1\n"), std::string::npos) << text;
+    for (int l = 0; l < 2; ++l) {
+        ASSERT_EQ(resumed[l].size(), static_cast<std::size_t>(kPerLoop));
+        for (int i = 0; i < kPerLoop; ++i) {
+            EXPECT_EQ(resumed[l][static_cast<std::size_t>(i)].first, i) << "loop " << l;
+            EXPECT_EQ(resumed[l][static_cast<std::size_t>(i)].second, loop_thread[l]) << "loop " << l;
+        }
+    }
 }
 
 TEST(GroupCommit, ALockedDatabaseFailsTheWritesAndReadsGoOn) {
