@@ -247,6 +247,16 @@ private:
     std::future<void> held_;
 };
 
+// Each group-commit test gets a job store in a fresh directory, its commits counted in `metrics`.
+class GroupCommit : public ::testing::Test {
+protected:
+    TempDir dir;
+    std::string path = (dir.path() / "seedhook.db").string();
+    Metrics metrics;
+    storage::Database db{storage::DatabaseOptions{.path = path, .synchronous = "FULL", .metrics = &metrics}};
+    storage::JobStore store{db};
+};
+
 std::int64_t count_rows(const std::string& path, const std::string& sql) {
     SQLite::Database raw(path);
     return raw.execAndGet(sql).getInt64();
@@ -294,14 +304,7 @@ TEST(JobStore, AnUpdateRewritesAnIndexOnlyWhenItsKeyChanges) {
     EXPECT_EQ(raw.execAndGet("PRAGMA integrity_check").getString(), "ok");
 }
 
-TEST(GroupCommit, ConcurrentWritesShareOneCommitAndEachSeesItsOwnResult) {
-    TempDir dir;
-    const auto path = (dir.path() / "seedhook.db").string();
-    Metrics metrics;
-    storage::DatabaseOptions options{path, "FULL"};
-    options.metrics = &metrics;
-    storage::Database db(options);
-    storage::JobStore store(db);
+TEST_F(GroupCommit, ConcurrentWritesShareOneCommitAndEachSeesItsOwnResult) {
     net::io_context io;
     WriterGate gate(db);
     constexpr int kJobs = 50;
@@ -324,11 +327,7 @@ TEST(GroupCommit, ConcurrentWritesShareOneCommitAndEachSeesItsOwnResult) {
     EXPECT_NE(text.find("seedhook_storage_commit_writes_sum 50\n"), std::string::npos) << text;
 }
 
-TEST(GroupCommit, AWriteThatFailsRollsBackAloneAndTheOthersCommit) {
-    TempDir dir;
-    const auto path = (dir.path() / "seedhook.db").string();
-    storage::Database db({path, "FULL"});
-    storage::JobStore store(db);
+TEST_F(GroupCommit, AWriteThatFailsRollsBackAloneAndTheOthersCommit) {
     run_sync(db, store.insert(sample_job("job_ok1")));
     run_sync(db, store.insert(sample_job("job_bad")));
     run_sync(db, store.insert(sample_job("job_ok2")));
@@ -363,14 +362,7 @@ TEST(GroupCommit, AWriteThatFailsRollsBackAloneAndTheOthersCommit) {
 
 // A batch's writers come from several event loops (the I/O threads): each resumes on its own
 // loop's thread, in the order its loop queued them.
-TEST(GroupCommit, WritersFromTwoEventLoopsInOneBatchEachResumeOnTheirOwnLoopInOrder) {
-    TempDir dir;
-    const auto path = (dir.path() / "seedhook.db").string();
-    Metrics metrics;
-    storage::DatabaseOptions options{path, "FULL"};
-    options.metrics = &metrics;
-    storage::Database db(options);
-    storage::JobStore store(db);
+TEST_F(GroupCommit, WritersFromTwoEventLoopsInOneBatchEachResumeOnTheirOwnLoopInOrder) {
     constexpr int kPerLoop = 20;
     net::io_context loops[2];
     std::mutex mutex;
@@ -411,11 +403,7 @@ TEST(GroupCommit, WritersFromTwoEventLoopsInOneBatchEachResumeOnTheirOwnLoopInOr
     }
 }
 
-TEST(GroupCommit, ALockedDatabaseFailsTheWritesAndReadsGoOn) {
-    TempDir dir;
-    const auto path = (dir.path() / "seedhook.db").string();
-    storage::Database db({path, "FULL"});
-    storage::JobStore store(db);
+TEST_F(GroupCommit, ALockedDatabaseFailsTheWritesAndReadsGoOn) {
     run_sync(db, store.insert(sample_job("job_r")));
     SQLite::Database other(path, SQLite::OPEN_READWRITE);
     other.exec("BEGIN IMMEDIATE");  // another process holds the write lock
