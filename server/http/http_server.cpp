@@ -19,6 +19,7 @@
 
 #include "common/log.hpp"
 #include "server/http/request_parser.hpp"
+#include "server/http/response_serializer.hpp"
 #include "server/http/router.hpp"
 
 namespace seedhook::http {
@@ -78,20 +79,15 @@ private:
 
 namespace {
 
-bhttp::response<bhttp::string_body> to_beast(HttpResponse&& res, bool keep_alive) {
-    bhttp::response<bhttp::string_body> out;
-    out.result(static_cast<unsigned>(res.status));
-    out.version(11);
-    out.set(bhttp::field::server, "seedhook");
-    out.set(bhttp::field::content_type, res.content_type);
-    out.set(bhttp::field::cache_control, "no-store");
-    for (auto& [name, value] : res.headers.all()) {
-        out.set(name, value);
-    }
-    out.body() = std::move(res.body);
-    out.keep_alive(keep_alive);
-    out.prepare_payload();
-    return out;
+// Writes `res` as one buffer (response_serializer.hpp), which ssl_stream sends as one TLS record
+// when it fits. One allocation per response, no Beast message or serializer. (Head and body as
+// two buffers lose the body: flat_stream hands an empty first buffer on as a 0-byte write, and
+// async_write ends there.)
+net::awaitable<beast::error_code> write_response(Stream& stream, const HttpResponse& res, bool keep_alive) {
+    const std::string wire = serialize_response(res, keep_alive);
+    beast::get_lowest_layer(stream).expires_after(kWriteTimeout);
+    auto [ec, n] = co_await net::async_write(stream, net::buffer(wire), kNoThrow);
+    co_return ec;
 }
 
 // An answer the session gives by itself (before a handler could run), then closes.
@@ -99,9 +95,7 @@ net::awaitable<void> refuse(Stream& stream, const ReadVerdict& verdict, const Se
     auto res = error_response(verdict.status, verdict.code, verdict.message);
     res.headers.set("X-Request-Id", "req_rejected");
     log::info(options.name, "request refused", {{"status", static_cast<std::int64_t>(verdict.status)}, {"code", verdict.code}});
-    auto msg = to_beast(std::move(res), false);
-    beast::get_lowest_layer(stream).expires_after(kWriteTimeout);
-    co_await bhttp::async_write(stream, msg, kNoThrow);
+    co_await write_response(stream, res, false);
 }
 
 // Reads one request. Returns nullopt when the connection is to close (answered or not). The
@@ -133,9 +127,9 @@ net::awaitable<std::optional<bhttp::request<bhttp::string_body>>> read_request(
         co_return std::nullopt;
     }
     if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
-        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
         tcp_stream.expires_after(kWriteTimeout);
-        auto [cec, cn] = co_await bhttp::async_write(stream, cont, kNoThrow);
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        auto [cec, cn] = co_await net::async_write(stream, net::buffer(kContinue), kNoThrow);
         if (cec) {
             co_return std::nullopt;
         }
@@ -169,9 +163,7 @@ net::awaitable<void> serve(Stream& stream, std::shared_ptr<HttpServer::Impl> imp
         const bool client_keep_alive = req->keep_alive();
         HttpResponse res = co_await impl->handler(to_plain(std::move(*req), remote));
         const bool keep_alive = client_keep_alive && !res.close && !impl->draining.load();
-        auto msg = to_beast(std::move(res), keep_alive);
-        tcp_stream.expires_after(kWriteTimeout);
-        auto [wec, wn] = co_await bhttp::async_write(stream, msg, kNoThrow);
+        const beast::error_code wec = co_await write_response(stream, res, keep_alive);
         if (wec || !keep_alive) {
             break;
         }

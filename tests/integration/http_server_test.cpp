@@ -332,6 +332,45 @@ TEST(HttpServerThreads, StoppedBeforeItsThreadsRanItRefusesConnections) {
     EXPECT_TRUE(connection_refused(server.port()));
 }
 
+// Bodies around TLS's 16 KiB record and far beyond it come whole, on one kept-alive
+// connection, each followed by the next answer (a body cut short would leave the client
+// waiting, or read into the next response).
+TEST(HttpServerBodies, AnswersOfEverySizeArriveWholeOnOneConnection) {
+    net::io_context ioc;
+    auto ctx = std::make_shared<net::ssl::context>(tls::make_server_context({tls::read_pem_file(certs_dir() + "/server.crt"), tls::read_pem_file(certs_dir() + "/server.key")}));
+    http::HttpServer server(ioc, ctx, http::ServerOptions{}, [](HttpRequest r) -> net::awaitable<HttpResponse> {
+        HttpResponse answer;
+        const std::size_t size = std::stoul(r.target.substr(1));
+        answer.content_type = "text/plain";
+        answer.body.reserve(size);
+        for (std::size_t i = 0; i < size; ++i) {
+            answer.body.push_back(static_cast<char>('a' + i % 26));
+        }
+        co_return answer;
+    });
+    server.start();
+    std::thread runner([&ioc] { ioc.run(); });
+    struct Stop {  // also when an ASSERT or the client's timeout leaves the test early
+        net::io_context& ioc;
+        std::thread& runner;
+        ~Stop() {
+            ioc.stop();
+            runner.join();
+        }
+    } stop{ioc, runner};
+    Client client(server.port());
+    for (const std::size_t size : {0UL, 1UL, 16UL * 1024 - 200, 16UL * 1024, 16UL * 1024 + 1, 100UL * 1024, 1024UL * 1024}) {
+        const auto answer = client.request("GET", "/" + std::to_string(size));
+        EXPECT_EQ(answer.status, 200);
+        ASSERT_EQ(answer.body.size(), size);
+        for (std::size_t i = 0; i < size; i += 4093) {
+            ASSERT_EQ(answer.body[i], static_cast<char>('a' + i % 26)) << "byte " << i << " of " << size;
+        }
+        EXPECT_EQ(answer.headers.get("Content-Length"), std::to_string(size));
+    }
+    EXPECT_EQ(server.connections(), 1U) << "the connection was not kept alive";
+}
+
 // A bare server with short timeouts and a small connection bound, for the hostile clients below.
 class TightServer {
 public:
