@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
@@ -27,20 +28,57 @@ namespace seedhook::http {
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
-// beast::ssl_stream coalesces a write of several buffers (head and body) into one TLS record.
-using Stream = beast::ssl_stream<beast::tcp_stream>;
+using Stream = beast::ssl_stream<tcp::socket>;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr auto kShutdownTimeout = std::chrono::seconds(2);
 
-// Per-connection state shared with drain(). Touched only on the session's executor.
+// Per-connection state shared with drain() and the deadline's watch. Touched only on the
+// session's executor.
 struct SessionState {
+    explicit SessionState(net::any_io_executor ex) : executor(ex), timer(std::move(ex)) {}
+
     net::any_io_executor executor;
-    Stream* stream = nullptr;
+    Stream* stream = nullptr;  // null once the session ended
     bool idle = true;
+
+    // The deadline of what the connection does now (handshake, read, write, close), kept by
+    // watch_deadline. Moving it later, as each read and write does, is a store: the timer is
+    // re-armed only when it wakes to find the deadline moved on. (beast::tcp_stream armed and
+    // cancelled a timer around every read and write: bench/README.md.)
+    void expires_after(Clock::duration d) {
+        const Clock::time_point at = Clock::now() + d;
+        const bool sooner = at < deadline;
+        deadline = at;
+        if (sooner) {
+            timer.cancel();  // the watch re-arms for the nearer deadline
+        }
+    }
+    // No deadline while the handler works: time spent answering is not the client's.
+    void no_deadline() { deadline = Clock::time_point::max(); }
+
+    net::steady_timer timer;
+    Clock::time_point deadline = Clock::time_point::max();
 };
+
+// Closes the connection's socket when its deadline passes, which fails the pending read or
+// write (operation_aborted) and ends the session. Ends with the session.
+net::awaitable<void> watch_deadline(std::shared_ptr<SessionState> state) {
+    while (state->stream != nullptr) {
+        const Clock::time_point now = Clock::now();
+        if (now >= state->deadline) {
+            beast::error_code ignored;
+            beast::get_lowest_layer(*state->stream).close(ignored);
+            co_return;
+        }
+        // A day at most: the timer's arithmetic stays away from time_point::max().
+        state->timer.expires_at(std::min(state->deadline, now + std::chrono::hours(24)));
+        co_await state->timer.async_wait(kNoThrow);  // woken at the deadline, or early when it moved nearer or the session ended
+    }
+}
 
 }  // namespace
 
@@ -83,19 +121,19 @@ namespace {
 // when it fits. One allocation per response, no Beast message or serializer. (Head and body as
 // two buffers lose the body: flat_stream hands an empty first buffer on as a 0-byte write, and
 // async_write ends there.)
-net::awaitable<beast::error_code> write_response(Stream& stream, const HttpResponse& res, bool keep_alive) {
+net::awaitable<beast::error_code> write_response(Stream& stream, SessionState& state, const HttpResponse& res, bool keep_alive) {
     const std::string wire = serialize_response(res, keep_alive);
-    beast::get_lowest_layer(stream).expires_after(kWriteTimeout);
+    state.expires_after(kWriteTimeout);
     auto [ec, n] = co_await net::async_write(stream, net::buffer(wire), kNoThrow);
     co_return ec;
 }
 
 // An answer the session gives by itself (before a handler could run), then closes.
-net::awaitable<void> refuse(Stream& stream, const ReadVerdict& verdict, const ServerOptions& options) {
+net::awaitable<void> refuse(Stream& stream, SessionState& state, const ReadVerdict& verdict, const ServerOptions& options) {
     auto res = error_response(verdict.status, verdict.code, verdict.message);
     res.headers.set("X-Request-Id", "req_rejected");
     log::info(options.name, "request refused", {{"status", static_cast<std::int64_t>(verdict.status)}, {"code", verdict.code}});
-    co_await write_response(stream, res, false);
+    co_await write_response(stream, state, res, false);
 }
 
 // Reads one request. Returns nullopt when the connection is to close (answered or not). The
@@ -111,8 +149,7 @@ net::awaitable<std::optional<bhttp::request<bhttp::string_body>>> read_request(
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(limits.header_limit);
     parser.body_limit(limits.body_limit);
-    auto& tcp_stream = beast::get_lowest_layer(stream);
-    tcp_stream.expires_after(buffer.size() == 0 ? o.idle_timeout : o.request_timeout);
+    state.expires_after(buffer.size() == 0 ? o.idle_timeout : o.request_timeout);
     state.idle = buffer.size() == 0;
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
     state.idle = false;
@@ -121,24 +158,24 @@ net::awaitable<std::optional<bhttp::request<bhttp::string_body>>> read_request(
         verdict = header_verdict(parser.content_length().value_or(0), limits);
     }
     if (verdict.kind == ReadVerdict::Kind::kRefuse) {
-        co_await refuse(stream, verdict, o);
+        co_await refuse(stream, state, verdict, o);
     }
     if (verdict.kind != ReadVerdict::Kind::kContinue) {
         co_return std::nullopt;
     }
     if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
-        tcp_stream.expires_after(kWriteTimeout);
+        state.expires_after(kWriteTimeout);
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
         auto [cec, cn] = co_await net::async_write(stream, net::buffer(kContinue), kNoThrow);
         if (cec) {
             co_return std::nullopt;
         }
     }
-    tcp_stream.expires_after(o.request_timeout);
+    state.expires_after(o.request_timeout);
     auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
     verdict = read_verdict(bec, ReadStage::kBody, limits);
     if (verdict.kind == ReadVerdict::Kind::kRefuse) {
-        co_await refuse(stream, verdict, o);
+        co_await refuse(stream, state, verdict, o);
     }
     if (verdict.kind != ReadVerdict::Kind::kContinue) {
         co_return std::nullopt;
@@ -147,8 +184,6 @@ net::awaitable<std::optional<bhttp::request<bhttp::string_body>>> read_request(
 }
 
 net::awaitable<void> serve(Stream& stream, std::shared_ptr<HttpServer::Impl> impl, SessionState& state, std::string remote) {
-    auto& tcp_stream = beast::get_lowest_layer(stream);
-    tcp_stream.expires_after(impl->options.handshake_timeout);
     auto [hec] = co_await stream.async_handshake(net::ssl::stream_base::server, kNoThrow);
     if (hec) {
         log::debug(impl->options.name, "TLS handshake failed", {{"remote", remote}, {"error", hec.message()}});
@@ -161,9 +196,10 @@ net::awaitable<void> serve(Stream& stream, std::shared_ptr<HttpServer::Impl> imp
             co_return;  // the peer went away, or was answered and is to be closed
         }
         const bool client_keep_alive = req->keep_alive();
+        state.no_deadline();
         HttpResponse res = co_await impl->handler(to_plain(std::move(*req), remote));
         const bool keep_alive = client_keep_alive && !res.close && !impl->draining.load();
-        const beast::error_code wec = co_await write_response(stream, res, keep_alive);
+        const beast::error_code wec = co_await write_response(stream, state, res, keep_alive);
         if (wec || !keep_alive) {
             break;
         }
@@ -171,7 +207,7 @@ net::awaitable<void> serve(Stream& stream, std::shared_ptr<HttpServer::Impl> imp
     // Best-effort close_notify, then the socket closes: the client's own close_notify is not
     // awaited (RFC 8446 6.1 allows it; nginx does the same). Waiting held the connection and
     // cost a read per connection (bench/README.md). A peer that already left makes this fail.
-    tcp_stream.expires_after(kShutdownTimeout);
+    state.expires_after(kShutdownTimeout);
     SSL_set_shutdown(stream.native_handle(), SSL_RECEIVED_SHUTDOWN);
     co_await stream.async_shutdown(kNoThrow);
 }
@@ -180,9 +216,11 @@ net::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<HttpServer:
     // The session keeps the context it started with alive, whatever set_tls does meanwhile.
     const std::shared_ptr<net::ssl::context> tls = impl->tls();
     Stream stream(std::move(socket), *tls);
-    auto state = std::make_shared<SessionState>();
-    state->executor = co_await net::this_coro::executor;
+    const net::any_io_executor executor = co_await net::this_coro::executor;
+    auto state = std::make_shared<SessionState>(executor);
     state->stream = &stream;
+    state->expires_after(impl->options.handshake_timeout);
+    net::co_spawn(state->executor, watch_deadline(state), net::detached);
     {
         const std::lock_guard lock(impl->mutex);
         impl->sessions.insert(state);
@@ -192,6 +230,7 @@ net::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<HttpServer:
         std::shared_ptr<SessionState>& state;
         ~Unregister() {
             state->stream = nullptr;
+            state->timer.cancel();  // the watch ends
             const std::lock_guard lock(impl->mutex);
             impl->sessions.erase(state);
             impl->connections.fetch_sub(1);

@@ -446,6 +446,47 @@ TEST(HostileClients, AChunkedBodyWithoutEndIsCutOff) {
     EXPECT_TRUE(t.serves());
 }
 
+// The request and idle timeouts bound what the client does, not the time the handler takes:
+// an answer that takes longer than both is still written, and the connection stays usable.
+TEST(HttpServerTimeouts, ASlowHandlerIsNotCutOffByTheClientsTimeouts) {
+    net::io_context ioc;
+    auto ctx = std::make_shared<net::ssl::context>(tls::make_server_context({tls::read_pem_file(certs_dir() + "/server.crt"), tls::read_pem_file(certs_dir() + "/server.key")}));
+    http::ServerOptions o;
+    o.request_timeout = std::chrono::milliseconds(200);
+    o.idle_timeout = std::chrono::milliseconds(200);
+    http::HttpServer server(ioc, ctx, o, [](HttpRequest r) -> net::awaitable<HttpResponse> {
+        if (r.target == "/slow") {
+            net::steady_timer pause(co_await net::this_coro::executor, std::chrono::milliseconds(700));
+            co_await pause.async_wait(net::use_awaitable);
+        }
+        HttpResponse answer;
+        answer.body = R"({"done":")" + r.target + R"("})";
+        co_return answer;
+    });
+    server.start();
+    std::thread runner([&ioc] { ioc.run(); });
+    struct Stop {
+        net::io_context& ioc;
+        std::thread& runner;
+        ~Stop() {
+            ioc.stop();
+            runner.join();
+        }
+    } stop{ioc, runner};
+    RawTls conn(server.port());
+    ASSERT_FALSE(conn.handshake());
+    conn.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    const std::string slow = conn.read_until("}", std::chrono::seconds(3));
+    EXPECT_TRUE(slow.starts_with("HTTP/1.1 200")) << slow;
+    EXPECT_NE(slow.find(R"({"done":"/slow"})"), std::string::npos) << slow;
+    conn.send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+    const std::string next = conn.read_until("}", std::chrono::seconds(3));
+    EXPECT_NE(next.find(R"({"done":"/next"})"), std::string::npos) << next;
+    // Then nothing: the idle timeout closes it.
+    conn.read_until("never", std::chrono::seconds(3));
+    EXPECT_TRUE(conn.closed());
+}
+
 TEST(HostileClients, ThousandsOfIdleConnectionsAreBoundedAndShedByTheHandshakeTimeout) {
     TightServer t;
     net::io_context ioc;
