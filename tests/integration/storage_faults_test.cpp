@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <string>
@@ -152,7 +153,11 @@ TEST(StorageFaults, ADatabaseLockedByAnotherProcessGives503AndReadsGoOn) {
     ASSERT_NE(locker, nullptr);
     std::fputs(".timeout 5000\nBEGIN IMMEDIATE;\nINSERT OR REPLACE INTO settings (key, value) VALUES ('locker', '1');\n", locker);
     std::fflush(locker);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the shell takes the lock
+    // Until the shell holds the lock, another writer gets it at once (no fixed pause: a busy
+    // machine starts the shell late).
+    const std::string probe = "sqlite3 -cmd '.timeout 0' '" + (dir.path() / "db" / "seedhook.db").string() +
+                              "' 'BEGIN IMMEDIATE; ROLLBACK;' > /dev/null 2>&1";
+    ASSERT_TRUE(eventually([&] { return std::system(probe.c_str()) != 0; }, std::chrono::seconds(10))) << "the shell never took the lock";
 
     auto refused = deliver(client, job, 20, "while-locked");
     EXPECT_EQ(refused.status, 503) << refused.body;
