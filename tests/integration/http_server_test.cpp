@@ -36,6 +36,23 @@ std::string post_head(const std::string& path, const std::string& extra) {
     return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + extra + "\r\n";
 }
 
+// Runs `ioc` on a thread of its own until the end of the scope, also when an ASSERT or a
+// client's exception leaves the test early.
+class Runner {
+public:
+    explicit Runner(net::io_context& ioc) : ioc_(ioc), thread_([&ioc] { ioc.run(); }) {}
+    Runner(const Runner&) = delete;
+    Runner& operator=(const Runner&) = delete;
+    ~Runner() {
+        ioc_.stop();
+        thread_.join();
+    }
+
+private:
+    net::io_context& ioc_;
+    std::thread thread_;
+};
+
 class HttpServerEdges : public ::testing::Test {
 protected:
     HttpServerEdges() {
@@ -349,15 +366,7 @@ TEST(HttpServerBodies, AnswersOfEverySizeArriveWholeOnOneConnection) {
         co_return answer;
     });
     server.start();
-    std::thread runner([&ioc] { ioc.run(); });
-    struct Stop {  // also when an ASSERT or the client's timeout leaves the test early
-        net::io_context& ioc;
-        std::thread& runner;
-        ~Stop() {
-            ioc.stop();
-            runner.join();
-        }
-    } stop{ioc, runner};
+    const Runner runner(ioc);
     Client client(server.port());
     for (const std::size_t size : {0UL, 1UL, 16UL * 1024 - 200, 16UL * 1024, 16UL * 1024 + 1, 100UL * 1024, 1024UL * 1024}) {
         const auto answer = client.request("GET", "/" + std::to_string(size));
@@ -464,15 +473,7 @@ TEST(HttpServerTimeouts, ASlowHandlerIsNotCutOffByTheClientsTimeouts) {
         co_return answer;
     });
     server.start();
-    std::thread runner([&ioc] { ioc.run(); });
-    struct Stop {
-        net::io_context& ioc;
-        std::thread& runner;
-        ~Stop() {
-            ioc.stop();
-            runner.join();
-        }
-    } stop{ioc, runner};
+    const Runner runner(ioc);
     RawTls conn(server.port());
     ASSERT_FALSE(conn.handshake());
     conn.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
