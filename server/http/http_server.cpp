@@ -46,14 +46,14 @@ struct SessionState {
     bool idle = true;
 
     // The deadline of what the connection does now (handshake, read, write, close), kept by
-    // watch_deadline. Moving it later, as each read and write does, is a store: the timer is
-    // re-armed only when it wakes to find the deadline moved on. (beast::tcp_stream armed and
-    // cancelled a timer around every read and write: bench/README.md.)
+    // watch_deadline. A deadline after the one the timer is armed for is a store: the watch
+    // re-arms when it wakes and finds it moved on, which a kept-alive connection costs once per
+    // timeout period rather than on every read and write (beast::tcp_stream's way:
+    // bench/README.md). Only a nearer one (the idle timeout after the handshake's, the close
+    // after a write) wakes the watch at once.
     void expires_after(Clock::duration d) {
-        const Clock::time_point at = Clock::now() + d;
-        const bool sooner = at < deadline;
-        deadline = at;
-        if (sooner) {
+        deadline = Clock::now() + d;
+        if (deadline < armed) {
             timer.cancel();  // the watch re-arms for the nearer deadline
         }
     }
@@ -62,6 +62,7 @@ struct SessionState {
 
     net::steady_timer timer;
     Clock::time_point deadline = Clock::time_point::max();
+    Clock::time_point armed = Clock::time_point::max();  // what the timer waits for
 };
 
 // Closes the connection's socket when its deadline passes, which fails the pending read or
@@ -75,8 +76,9 @@ net::awaitable<void> watch_deadline(std::shared_ptr<SessionState> state) {
             co_return;
         }
         // A day at most: the timer's arithmetic stays away from time_point::max().
-        state->timer.expires_at(std::min(state->deadline, now + std::chrono::hours(24)));
-        co_await state->timer.async_wait(kNoThrow);  // woken at the deadline, or early when it moved nearer or the session ended
+        state->armed = std::min(state->deadline, now + std::chrono::hours(24));
+        state->timer.expires_at(state->armed);
+        co_await state->timer.async_wait(kNoThrow);  // woken at `armed`, or early when the deadline moved nearer or the session ended
     }
 }
 
