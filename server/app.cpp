@@ -56,9 +56,9 @@ tls::CertificatePem load_certificate(const Config& c) {
 }
 
 // An io_context whose pending handlers can be destroyed while every other context still
-// exists. A handler waiting in one context may hold work on another (a confirmation query that
-// a callback served on io1 started runs over io0's provider client): destroyed one after the
-// other, the last context's handlers would touch a context already gone.
+// exists. A handler waiting in one context may hold objects bound to another (a coroutine
+// spawned on io0 by a request served on io1 holds what that request handed it): destroyed one
+// after the other, the last context's handlers would touch a context already gone.
 class IoContext : public net::io_context {
 public:
     using net::io_context::io_context;
@@ -69,7 +69,7 @@ public:
 
 struct App::Parts {
     Config config;
-    // The first I/O thread runs `ioc` (timers, provider clients, the simulator) and the others
+    // The first I/O thread runs `ioc` (timers, background tasks, the simulator) and the others
     // one context each; every one of them accepts HTTP connections and serves their sessions.
     IoContext ioc{1};
     std::vector<std::unique_ptr<IoContext>> more_contexts;
@@ -125,7 +125,7 @@ struct App::Parts {
             }
             auto ctx = std::make_shared<net::ssl::context>(tls::make_client_context(tls_options));
             auto counted = [m = &metrics, name = std::string(name)] { m->count_provider_handshake(name); };
-            o.client = std::make_shared<providers::HttpsClient>(ioc.get_executor(), ctx, counted);
+            o.client = std::make_shared<providers::HttpsClient>(ctx, counted);
             out.emplace(name, std::move(o));
         }
         return out;

@@ -2,8 +2,10 @@
 
 #include <poll.h>
 
+#include <charconv>
+
+#include <map>
 #include <mutex>
-#include <unordered_map>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -44,17 +46,22 @@ bool still_quiet(Stream& stream) {
     return ::poll(&p, 1, 0) == 0;
 }
 
+// Idle connections are kept per event loop and host. A connection's socket waits in the reactor
+// of the loop it was opened on, and a coroutine on another loop that used it would be resumed
+// through a cross-thread post after every read and write; so a request only takes connections
+// opened on its own loop, and opens new ones there.
+using PoolKey = std::pair<const net::execution_context*, std::string>;
+
 }  // namespace
 
 struct HttpsClient::Impl {
-    net::any_io_executor executor;
     std::shared_ptr<net::ssl::context> ctx;
     std::atomic<std::uint64_t> handshakes{0};
     std::function<void()> on_handshake;
     std::mutex mutex;  // guards `idle` only; held for short stretches that never suspend
-    std::unordered_map<std::string, std::vector<PooledConnection>> idle;
+    std::map<PoolKey, std::vector<PooledConnection>> idle;
 
-    std::unique_ptr<Stream> take_idle(const std::string& key) {
+    std::unique_ptr<Stream> take_idle(const PoolKey& key) {
         const std::lock_guard lock(mutex);
         auto& list = idle[key];
         while (!list.empty()) {
@@ -67,7 +74,7 @@ struct HttpsClient::Impl {
         return nullptr;
     }
 
-    void give_back(const std::string& key, std::unique_ptr<Stream> stream) {
+    void give_back(const PoolKey& key, std::unique_ptr<Stream> stream) {
         const std::lock_guard lock(mutex);
         auto& list = idle[key];
         if (list.size() < kMaxIdlePerHost) {
@@ -100,14 +107,29 @@ std::chrono::milliseconds remaining(Clock::time_point deadline) {
 
 net::awaitable<std::unique_ptr<Stream>> connect(
     HttpsClient::Impl& impl,
+    const net::any_io_executor& executor,
     const AbsoluteUrl& url,
     Clock::time_point deadline
 ) {
-    auto stream = std::make_unique<Stream>(impl.executor, *impl.ctx);
-    tcp::resolver resolver(impl.executor);
-    auto [rec, endpoints] = co_await resolver.async_resolve(url.host, url.port, kNoThrow);
-    if (rec) {
-        fail("cannot resolve", rec, url);
+    auto stream = std::make_unique<Stream>(executor, *impl.ctx);
+    tcp::resolver::results_type endpoints;
+    if (url.host_is_ip) {
+        // Nothing to look up; asio's resolver would still run on a thread of its own per loop.
+        std::uint16_t port = 0;
+        const auto parsed = std::from_chars(url.port.data(), url.port.data() + url.port.size(), port);
+        boost::system::error_code aec;
+        const auto address = net::ip::make_address(url.host, aec);
+        if (aec || parsed.ec != std::errc{} || parsed.ptr != url.port.data() + url.port.size()) {
+            fail("cannot connect to", aec ? aec : make_error_code(boost::system::errc::invalid_argument), url);
+        }
+        endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, port), url.host, url.port);
+    } else {
+        tcp::resolver resolver(executor);
+        auto [rec, resolved] = co_await resolver.async_resolve(url.host, url.port, kNoThrow);
+        if (rec) {
+            fail("cannot resolve", rec, url);
+        }
+        endpoints = std::move(resolved);
     }
     auto& tcp_stream = beast::get_lowest_layer(*stream);
     tcp_stream.expires_after(remaining(deadline));
@@ -191,9 +213,8 @@ net::awaitable<std::optional<Exchange>> exchange(
 
 }  // namespace
 
-HttpsClient::HttpsClient(net::any_io_executor executor, std::shared_ptr<net::ssl::context> ctx, std::function<void()> on_handshake)
+HttpsClient::HttpsClient(std::shared_ptr<net::ssl::context> ctx, std::function<void()> on_handshake)
     : impl_(std::make_shared<Impl>()) {
-    impl_->executor = std::move(executor);
     impl_->ctx = std::move(ctx);
     impl_->on_handshake = std::move(on_handshake);
 }
@@ -214,13 +235,15 @@ net::awaitable<ClientResponse> HttpsClient::request(ClientRequest request) {
         throw TransportError("not an absolute https URL", false);
     }
     const auto deadline = Clock::now() + request.timeout;
-    const std::string key = url->host + ":" + url->port;
+    const std::string host_port = url->host + ":" + url->port;
+    const net::any_io_executor executor = co_await net::this_coro::executor;
+    const PoolKey key{&net::query(executor, net::execution::context), host_port};
 
     http::request<http::string_body> req;
     req.method_string(request.method);
     req.target(url->target);
     req.version(11);
-    req.set(http::field::host, url->port == "443" ? url->host : key);
+    req.set(http::field::host, url->port == "443" ? url->host : host_port);
     req.set(http::field::user_agent, "seedhook/" SEEDHOOK_VERSION);
     for (auto& [name, value] : request.headers) {
         req.set(name, value);
@@ -238,7 +261,7 @@ net::awaitable<ClientResponse> HttpsClient::request(ClientRequest request) {
         result = co_await exchange(*stream, req, deadline, *url, repeatable ? OnStale::kResend : OnStale::kResendUnsent);
     }
     if (!result) {
-        stream = co_await connect(*impl, *url, deadline);
+        stream = co_await connect(*impl, executor, *url, deadline);
         result = co_await exchange(*stream, req, deadline, *url, OnStale::kFail);
     }
     if (result->keep_alive) {

@@ -1,8 +1,9 @@
 #pragma once
 
-/// Outbound HTTPS/1.1 client with a keep-alive connection pool per host. Verifies the peer
-/// (verify_peer, SNI, host name) with the context it is given. Safe to use from many
-/// coroutines at once: each request takes a pooled connection or opens one.
+/// Outbound HTTPS/1.1 client with a keep-alive connection pool per host and event loop.
+/// Verifies the peer (verify_peer, SNI, host name) with the context it is given. Safe to use
+/// from many coroutines at once, on any number of event loops: each request takes a pooled
+/// connection opened on its own coroutine's loop, or opens one there.
 
 #include <atomic>
 #include <chrono>
@@ -13,8 +14,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/any_io_executor.hpp>
 
 #include "common/asio.hpp"
 #include "common/http_message.hpp"
@@ -57,7 +56,7 @@ class HttpsClient {
 public:
     /// `ctx` is shared and must be configured for verification already.
     /// `on_handshake`, when set, is called after each TLS handshake (for metrics).
-    HttpsClient(net::any_io_executor executor, std::shared_ptr<net::ssl::context> ctx, std::function<void()> on_handshake = {});
+    HttpsClient(std::shared_ptr<net::ssl::context> ctx, std::function<void()> on_handshake = {});
     HttpsClient(const HttpsClient&) = delete;
     HttpsClient& operator=(const HttpsClient&) = delete;
     ~HttpsClient();

@@ -59,7 +59,7 @@ Simulator::Simulator(net::io_context& ioc, SimulatorOptions options)
     impl_->certificate = tls::make_self_signed({"127.0.0.1", "localhost"});
     auto client_ctx =
         std::make_shared<net::ssl::context>(tls::make_client_context(options.callback_tls));
-    auto client = std::make_shared<providers::HttpsClient>(ioc.get_executor(), client_ctx);
+    auto client = std::make_shared<providers::HttpsClient>(client_ctx);
     http::ServerOptions server_options;
     server_options.address = options.address;
     server_options.port = options.port;

@@ -71,7 +71,7 @@ protected:
             sim_->base_url(),
             "sim-key",
             std::chrono::seconds(5),
-            std::make_shared<providers::HttpsClient>(ioc_.get_executor(), ctx),
+            std::make_shared<providers::HttpsClient>(ctx),
             std::move(webhook_secret),
             "",
             nullptr};

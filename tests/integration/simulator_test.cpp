@@ -42,7 +42,7 @@ TEST(Simulator, RetriesACallbackAfterOneTwoAndFourSeconds) {
     std::thread runner([&ioc] { ioc.run(); });
 
     auto client_ctx = std::make_shared<net::ssl::context>(tls::make_client_context({{}, {sim.certificate_pem()}}));
-    providers::ProviderOptions po{sim.base_url(), "sim-key", std::chrono::seconds(5), std::make_shared<providers::HttpsClient>(ioc.get_executor(), client_ctx), {}, "evolink", nullptr};
+    providers::ProviderOptions po{sim.base_url(), "sim-key", std::chrono::seconds(5), std::make_shared<providers::HttpsClient>(client_ctx), {}, "evolink", nullptr};
     providers::EvolinkProvider evolink(po);
     providers::SubmitRequest req;
     req.job_id = "job_x";
@@ -94,7 +94,7 @@ TEST(Simulator, RefusesCallsWithoutAnApiKey) {
     sim.start();
     std::thread runner([&ioc] { ioc.run(); });
     auto client_ctx = std::make_shared<net::ssl::context>(tls::make_client_context({{}, {sim.certificate_pem()}}));
-    providers::ProviderOptions po{sim.base_url(), "", std::chrono::seconds(5), std::make_shared<providers::HttpsClient>(ioc.get_executor(), client_ctx), {}, "evolink", nullptr};
+    providers::ProviderOptions po{sim.base_url(), "", std::chrono::seconds(5), std::make_shared<providers::HttpsClient>(client_ctx), {}, "evolink", nullptr};
     providers::EvolinkProvider evolink(po);
     const auto e = provider_error_of(ioc, evolink.query("task-unified-1-x"));
     EXPECT_TRUE(e) << "no error";

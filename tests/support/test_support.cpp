@@ -112,7 +112,7 @@ struct Client::Impl {
 Client::Client(std::uint16_t port, std::string ca) : impl_(std::make_unique<Impl>()) {
     impl_->port = port;
     auto ctx = std::make_shared<net::ssl::context>(tls::make_client_context({std::move(ca), {}}));
-    impl_->http = std::make_shared<providers::HttpsClient>(impl_->ioc.get_executor(), ctx);
+    impl_->http = std::make_shared<providers::HttpsClient>(ctx);
     impl_->thread = std::thread([this] { impl_->ioc.run(); });
 }
 
