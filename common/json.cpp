@@ -311,10 +311,14 @@ void Writer::member_null(std::string_view k) {
 }
 
 std::string Writer::take() {
-    std::string out(buffer_.GetString(), buffer_.GetSize());
+    std::string out(view());
+    clear();
+    return out;
+}
+
+void Writer::clear() {
     buffer_.Clear();
     writer_.Reset(buffer_);
-    return out;
 }
 
 }  // namespace seedhook::json

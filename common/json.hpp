@@ -81,6 +81,10 @@ public:
 
     /// The text written so far; the writer is reset.
     std::string take();
+    /// The text written so far, valid until the next call; the writer is not reset.
+    std::string_view view() const { return {buffer_.GetString(), buffer_.GetSize()}; }
+    /// Forgets what was written (and any unfinished value), keeping the memory for the next.
+    void clear();
 
 private:
     rapidjson::StringBuffer buffer_;
