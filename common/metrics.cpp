@@ -1,5 +1,6 @@
 #include "common/metrics.hpp"
 
+#include <charconv>
 #include <cstdio>
 
 namespace seedhook {
@@ -23,8 +24,8 @@ std::string braces(const std::string& labels) { return labels.empty() ? std::str
 
 }  // namespace
 
-std::string Metrics::label(std::string_view key, std::string_view value) {
-    std::string out(key);
+void Metrics::append_label(std::string& out, std::string_view key, std::string_view value) {
+    out += key;
     out += "=\"";
     for (const char c : value) {
         if (c == '\\' || c == '"') {
@@ -37,6 +38,11 @@ std::string Metrics::label(std::string_view key, std::string_view value) {
         }
     }
     out.push_back('"');
+}
+
+std::string Metrics::label(std::string_view key, std::string_view value) {
+    std::string out;
+    append_label(out, key, value);
     return out;
 }
 
@@ -51,34 +57,70 @@ void Metrics::Histogram::observe(double seconds) {
     sum += seconds;
 }
 
-void Metrics::add(std::string_view name, std::string_view help, const std::string& labels) {
-    const std::lock_guard lock(mutex_);
-    auto [it, inserted] = families_.try_emplace(std::string(name));
-    if (inserted) {
+// Lookups by name and label text allocate only for a series seen for the first time.
+Metrics::Family& Metrics::family_locked(std::string_view name, std::string_view help) {
+    auto it = families_.find(name);
+    if (it == families_.end()) {
+        it = families_.emplace(std::string(name), Family{}).first;
         it->second.help = help;
     }
-    ++it->second.counters[labels];
+    return it->second;
 }
 
-void Metrics::observe(std::string_view name, std::string_view help, const std::string& labels, double value, const Buckets& bounds) {
-    const std::lock_guard lock(mutex_);
-    auto [it, inserted] = families_.try_emplace(std::string(name));
-    if (inserted) {
-        it->second.help = help;
+void Metrics::add_locked(std::string_view name, std::string_view help, std::string_view labels) {
+    auto& counters = family_locked(name, help).counters;
+    auto it = counters.find(labels);
+    if (it == counters.end()) {
+        it = counters.emplace(std::string(labels), 0).first;
     }
-    auto& h = it->second.histograms[labels];
-    h.bounds = &bounds;
-    h.observe(value);
+    ++it->second;
+}
+
+void Metrics::observe_locked(std::string_view name, std::string_view help, std::string_view labels, double value, const Buckets& bounds) {
+    auto& histograms = family_locked(name, help).histograms;
+    auto it = histograms.find(labels);
+    if (it == histograms.end()) {
+        it = histograms.emplace(std::string(labels), Histogram{}).first;
+    }
+    it->second.bounds = &bounds;
+    it->second.observe(value);
+}
+
+void Metrics::add(std::string_view name, std::string_view help, std::string_view labels) {
+    const std::lock_guard lock(mutex_);
+    add_locked(name, help, labels);
+}
+
+void Metrics::observe(std::string_view name, std::string_view help, std::string_view labels, double value, const Buckets& bounds) {
+    const std::lock_guard lock(mutex_);
+    observe_locked(name, help, labels, value, bounds);
 }
 
 void Metrics::observe_request(std::string_view route, std::string_view method, int status, double seconds) {
-    const std::string labels = label("route", route) + "," + label("method", method) + "," + label("status", std::to_string(status));
-    add("seedhook_http_requests_total", "HTTP requests served, by route pattern, method and status.", labels);
-    observe("seedhook_http_request_duration_seconds", "Time to answer an HTTP request.", label("route", route), seconds);
+    // Every request comes here: the label text is built in this thread's own buffer, and both
+    // series are updated under one lock.
+    thread_local std::string labels;
+    labels.clear();
+    append_label(labels, "route", route);
+    const std::size_t route_only = labels.size();
+    char digits[12];
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, status);
+    labels.push_back(',');
+    append_label(labels, "method", method);
+    labels.push_back(',');
+    append_label(labels, "status", std::string_view(digits, ec == std::errc{} ? static_cast<std::size_t>(end - digits) : 0));
+    const std::lock_guard lock(mutex_);
+    add_locked("seedhook_http_requests_total", "HTTP requests served, by route pattern, method and status.", labels);
+    observe_locked("seedhook_http_request_duration_seconds", "Time to answer an HTTP request.", std::string_view(labels).substr(0, route_only), seconds, kSeconds);
 }
 
 void Metrics::count_callback(std::string_view provider, std::string_view outcome) {
-    add("seedhook_callbacks_total", "Callback deliveries received, by provider and outcome.", label("provider", provider) + "," + label("outcome", outcome));
+    thread_local std::string labels;  // every callback comes here: see observe_request
+    labels.clear();
+    append_label(labels, "provider", provider);
+    labels.push_back(',');
+    append_label(labels, "outcome", outcome);
+    add("seedhook_callbacks_total", "Callback deliveries received, by provider and outcome.", labels);
 }
 
 void Metrics::observe_provider_call(std::string_view provider, std::string_view operation, std::string_view result, double seconds) {

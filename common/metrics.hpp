@@ -40,6 +40,8 @@ public:
 
     /// `key="value"` with the value escaped as the format requires.
     static std::string label(std::string_view key, std::string_view value);
+    /// The same, appended to `out`.
+    static void append_label(std::string& out, std::string_view key, std::string_view value);
 
 private:
     using Buckets = std::array<double, 12>;
@@ -57,12 +59,15 @@ private:
 
     struct Family {
         std::string help;
-        std::map<std::string, std::uint64_t> counters;  ///< by label text
-        std::map<std::string, Histogram> histograms;    ///< by label text
+        std::map<std::string, std::uint64_t, std::less<>> counters;  ///< by label text
+        std::map<std::string, Histogram, std::less<>> histograms;    ///< by label text
     };
 
-    void add(std::string_view name, std::string_view help, const std::string& labels);
-    void observe(std::string_view name, std::string_view help, const std::string& labels, double value, const Buckets& bounds = kSeconds);
+    void add(std::string_view name, std::string_view help, std::string_view labels);
+    void observe(std::string_view name, std::string_view help, std::string_view labels, double value, const Buckets& bounds = kSeconds);
+    Family& family_locked(std::string_view name, std::string_view help);
+    void add_locked(std::string_view name, std::string_view help, std::string_view labels);
+    void observe_locked(std::string_view name, std::string_view help, std::string_view labels, double value, const Buckets& bounds);
 
     mutable std::mutex mutex_;
     std::map<std::string, Family, std::less<>> families_;
