@@ -147,6 +147,7 @@ std::optional<RequestTarget> parse_request_target(std::string_view target) {
         return std::nullopt;
     }
     RequestTarget out;
+    out.segments.reserve(parsed->segments().size());
     for (const auto& segment : parsed->segments()) {
         out.segments.push_back(segment);
     }

@@ -51,20 +51,29 @@ std::vector<std::string> split_path(const std::string& pattern) {
     return out;
 }
 
-bool match(const std::vector<std::string>& pattern, const std::vector<std::string>& path, std::vector<std::string>& params) {
+bool is_param(const std::string& pattern_segment) { return pattern_segment.starts_with('{'); }
+
+bool matches(const std::vector<std::string>& pattern, const std::vector<std::string>& path) {
     if (pattern.size() != path.size()) {
         return false;
     }
-    std::vector<std::string> captured;
     for (std::size_t i = 0; i < pattern.size(); ++i) {
-        if (pattern[i].starts_with('{')) {
-            captured.push_back(path[i]);
-        } else if (pattern[i] != path[i]) {
+        if (!is_param(pattern[i]) && pattern[i] != path[i]) {
             return false;
         }
     }
-    params = std::move(captured);
     return true;
+}
+
+// The path's segments where the pattern has parameters, moved out of `path`.
+std::vector<std::string> take_params(const std::vector<std::string>& pattern, std::vector<std::string>& path) {
+    std::vector<std::string> params;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if (is_param(pattern[i])) {
+            params.push_back(std::move(path[i]));
+        }
+    }
+    return params;
 }
 
 HttpResponse from_error(const HttpError& e) {
@@ -106,8 +115,7 @@ net::awaitable<HttpResponse> Router::dispatch(HttpRequest& request, std::string&
     request.query = std::move(target->query);
     std::string allowed;
     for (const auto& route : routes_) {
-        std::vector<std::string> params;
-        if (!match(route.segments, target->segments, params)) {
+        if (!matches(route.segments, target->segments)) {
             continue;
         }
         route_label = route.pattern;
@@ -115,7 +123,7 @@ net::awaitable<HttpResponse> Router::dispatch(HttpRequest& request, std::string&
             allowed += (allowed.empty() ? "" : ", ") + route.method;
             continue;
         }
-        request.path_params = std::move(params);
+        request.path_params = take_params(route.segments, target->segments);
         auto pending = route.handler(std::move(request));
         HttpResponse response = co_await std::move(pending);
         co_return response;
