@@ -79,14 +79,16 @@ protected:
     }
 
     Loop peer_loop_;
+    // The callers' loops outlive the client: pooled connections belong to them, and the
+    // client's idle ones are closed (in the destructor) before the loops go.
+    Loop a;
+    Loop b;
     std::atomic<int> answered_{0};
     std::unique_ptr<http::HttpServer> peer_;
     std::shared_ptr<providers::HttpsClient> client_;
 };
 
 TEST_F(HttpsClientPool, EachEventLoopRidesItsOwnConnectionAndNeedsNoOtherLoop) {
-    Loop a;
-    Loop b;
     ASSERT_EQ(get_from(a), 200);
     ASSERT_EQ(get_from(a), 200);
     EXPECT_EQ(client_->handshakes(), 1U);  // the second request reused the first's connection
@@ -109,7 +111,6 @@ TEST_F(HttpsClientPool, EachEventLoopRidesItsOwnConnectionAndNeedsNoOtherLoop) {
 }
 
 TEST_F(HttpsClientPool, AHostNameIsResolvedAndAnAddressIsUsedAsItIs) {
-    Loop a;
     EXPECT_EQ(get_from(a, "localhost"), 200);  // the test certificate names localhost too
     EXPECT_EQ(get_from(a, "127.0.0.1"), 200);
     EXPECT_EQ(client_->handshakes(), 2U);  // two hosts, two pools
