@@ -2,8 +2,6 @@
 
 #include <poll.h>
 
-#include <charconv>
-
 #include <map>
 #include <mutex>
 
@@ -112,19 +110,17 @@ net::awaitable<std::unique_ptr<Stream>> connect(
     Clock::time_point deadline
 ) {
     auto stream = std::make_unique<Stream>(executor, *impl.ctx);
+    tcp::resolver resolver(executor);
     tcp::resolver::results_type endpoints;
     if (url.host_is_ip) {
-        // Nothing to look up; asio's resolver would still run on a thread of its own per loop.
-        std::uint16_t port = 0;
-        const auto parsed = std::from_chars(url.port.data(), url.port.data() + url.port.size(), port);
-        boost::system::error_code aec;
-        const auto address = net::ip::make_address(url.host, aec);
-        if (aec || parsed.ec != std::errc{} || parsed.ptr != url.port.data() + url.port.size()) {
-            fail("cannot connect to", aec ? aec : make_error_code(boost::system::errc::invalid_argument), url);
+        // Nothing to look up: a numeric resolve answers at once, without the thread that asio
+        // starts per loop for asynchronous lookups.
+        boost::system::error_code rec;
+        endpoints = resolver.resolve(url.host, url.port, tcp::resolver::numeric_host | tcp::resolver::numeric_service, rec);
+        if (rec) {
+            fail("cannot resolve", rec, url);
         }
-        endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, port), url.host, url.port);
     } else {
-        tcp::resolver resolver(executor);
         auto [rec, resolved] = co_await resolver.async_resolve(url.host, url.port, kNoThrow);
         if (rec) {
             fail("cannot resolve", rec, url);
