@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -224,8 +225,8 @@ void write(Level level, std::string_view component, std::string_view message, st
         return;
     }
     thread_local LineBuffers kept;
-    LineBuffers fresh;
-    LineBuffers& b = kept.busy ? fresh : kept;
+    std::optional<LineBuffers> nested;
+    LineBuffers& b = kept.busy ? nested.emplace() : kept;
     b.busy = true;
     struct Release {
         LineBuffers& b;

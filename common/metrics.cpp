@@ -1,6 +1,5 @@
 #include "common/metrics.hpp"
 
-#include <charconv>
 #include <cstdio>
 
 namespace seedhook {
@@ -103,12 +102,10 @@ void Metrics::observe_request(std::string_view route, std::string_view method, i
     labels.clear();
     append_label(labels, "route", route);
     const std::size_t route_only = labels.size();
-    char digits[12];
-    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, status);
     labels.push_back(',');
     append_label(labels, "method", method);
     labels.push_back(',');
-    append_label(labels, "status", std::string_view(digits, ec == std::errc{} ? static_cast<std::size_t>(end - digits) : 0));
+    append_label(labels, "status", std::to_string(status));  // three digits: no allocation
     const std::lock_guard lock(mutex_);
     add_locked("seedhook_http_requests_total", "HTTP requests served, by route pattern, method and status.", labels);
     observe_locked("seedhook_http_request_duration_seconds", "Time to answer an HTTP request.", std::string_view(labels).substr(0, route_only), seconds, kSeconds);
