@@ -23,7 +23,7 @@ constexpr const char* kJobColumns =
     "id, provider, model, provider_task_id, status, provider_status, progress, video_url, "
     "video_url_expires_at, last_frame_url, error_code, error_message, request_json, "
     "metadata_json, confirmed, created_at, updated_at, completed_at, callbacks_received, "
-    "idempotency_key, request_hash, next_poll_at, poll_interval_ms";
+    "idempotency_key, request_hash, next_poll_at, poll_interval_ms, last_callback_id";
 
 template <typename T>
 void bind_opt(SQLite::Statement& st, int index, const std::optional<T>& v) {
@@ -67,6 +67,7 @@ JobRecord read_job(SQLite::Statement& st) {
     j.request_hash = opt_text(st.getColumn(20));
     j.next_poll_at = opt_int(st.getColumn(21));
     j.poll_interval_ms = opt_int(st.getColumn(22));
+    j.last_callback_id = opt_int(st.getColumn(23));
     return j;
 }
 
@@ -74,7 +75,7 @@ JobRecord read_job(SQLite::Statement& st) {
 constexpr const char* kUnindexedSet =
     "status = ?, provider_status = ?, progress = ?, video_url = ?, video_url_expires_at = ?, "
     "last_frame_url = ?, error_code = ?, error_message = ?, confirmed = ?, updated_at = ?, "
-    "completed_at = ?, callbacks_received = ?, poll_interval_ms = ?";
+    "completed_at = ?, callbacks_received = ?, poll_interval_ms = ?, last_callback_id = ?";
 
 int bind_unindexed(SQLite::Statement& st, const JobRecord& j, int first) {
     int i = first;
@@ -91,6 +92,7 @@ int bind_unindexed(SQLite::Statement& st, const JobRecord& j, int first) {
     bind_opt(st, i++, j.completed_at);
     st.bind(i++, j.callbacks_received);
     bind_opt(st, i++, j.poll_interval_ms);
+    bind_opt(st, i++, j.last_callback_id);
     return i;
 }
 
@@ -138,10 +140,14 @@ void update_job(Connection& c, const JobRecord& j, const IndexedKeys& before) {
     }
 }
 
-void insert_delivery(Connection& c, CallbackRecord& d) {
+// Records a delivery for `job` and makes it the head of the job's chain: the row links to the
+// job's previous delivery (prev_id), and the job to this one (last_callback_id, written by the
+// caller's update_job). The chain stands in for an index on job_id, which cost each callback a
+// random page of that index in the WAL and again at the checkpoint (bench/README, 2026-12-05).
+void insert_delivery(Connection& c, JobRecord& job, CallbackRecord& d) {
     auto st = c.prepare(
         "INSERT INTO callbacks (job_id, received_at, source, outcome, provider_status, "
-        "event_id, body) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        "event_id, body, prev_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     );
     st->bind(1, d.job_id);
     st->bind(2, d.received_at);
@@ -150,8 +156,10 @@ void insert_delivery(Connection& c, CallbackRecord& d) {
     bind_opt(*st, 5, d.provider_status);
     bind_opt(*st, 6, d.event_id);
     st->bind(7, d.body);
+    bind_opt(*st, 8, job.last_callback_id);
     st->exec();
     d.id = c.db().getLastInsertRowid();
+    job.last_callback_id = d.id;
 }
 
 }  // namespace
@@ -188,8 +196,8 @@ net::awaitable<std::optional<JobRecord>> JobStore::insert(JobRecord job) {
                         "created_at, idempotency_key, request_hash, ") +
             "provider_task_id, status, provider_status, progress, video_url, "
             "video_url_expires_at, last_frame_url, error_code, error_message, confirmed, "
-            "updated_at, completed_at, callbacks_received, poll_interval_ms, next_poll_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "updated_at, completed_at, callbacks_received, poll_interval_ms, last_callback_id, "
+            "next_poll_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
         st->bind(1, job.id);
         st->bind(2, job.provider);
@@ -250,7 +258,7 @@ net::awaitable<std::optional<DeliveryResult>> JobStore::record_delivery(
         }
         CallbackRecord delivery = decide(*job, event_seen);
         delivery.job_id = job_id;
-        insert_delivery(c, delivery);
+        insert_delivery(c, *job, delivery);
         update_job(c, *job, keys);
         cache_when_committed(c, *job);
         return DeliveryResult{std::move(*job), std::move(delivery)};
@@ -264,9 +272,19 @@ net::awaitable<std::optional<DeliveryResult>> JobStore::record_delivery(
 
 net::awaitable<std::vector<CallbackRecord>> JobStore::deliveries(std::string job_id) {
     auto work = [&job_id](Connection& c) {
+        // One statement, so one snapshot: the job's chain from its newest delivery back. A link
+        // is followed only to a lower id of the same job, so the walk ends where retention has
+        // pruned, and an id SQLite handed out again after the table was emptied is not mistaken
+        // for the job's.
         auto st = c.prepare(
-            "SELECT id, job_id, received_at, source, outcome, provider_status, event_id, body "
-            "FROM callbacks WHERE job_id = ? ORDER BY id"
+            "WITH RECURSIVE chain(id) AS ("
+            " SELECT last_callback_id FROM jobs WHERE id = ?1"
+            " UNION ALL"
+            " SELECT c.prev_id FROM callbacks c JOIN chain ON c.id = chain.id"
+            " WHERE c.job_id = ?1 AND c.prev_id < c.id)"
+            " SELECT c.id, c.job_id, c.received_at, c.source, c.outcome, c.provider_status,"
+            " c.event_id, c.body FROM chain JOIN callbacks c ON c.id = chain.id"
+            " WHERE c.job_id = ?1 ORDER BY c.id"
         );
         st->bind(1, job_id);
         std::vector<CallbackRecord> out;
@@ -296,12 +314,12 @@ net::awaitable<std::optional<JobRecord>> JobStore::record_query(std::string job_
         }
         const auto keys = IndexedKeys::of(*job);
         Confirmation verdict = decide(*job);
-        update_job(c, *job, keys);
-        cache_when_committed(c, *job);
         if (verdict.poll_row) {
             verdict.poll_row->job_id = job_id;
-            insert_delivery(c, *verdict.poll_row);
+            insert_delivery(c, *job, *verdict.poll_row);
         }
+        update_job(c, *job, keys);
+        cache_when_committed(c, *job);
         if (verdict.conflict && delivery_id != 0) {
             auto mark = c.prepare("UPDATE callbacks SET outcome = 'conflict' WHERE id = ? AND job_id = ?");
             mark->bind(1, delivery_id);

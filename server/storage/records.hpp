@@ -32,6 +32,9 @@ struct JobRecord {
     std::optional<std::string> request_hash;  ///< of the request as normalized, with the key
     std::optional<std::int64_t> next_poll_at;      ///< unix ms; null: not to be polled
     std::optional<std::int64_t> poll_interval_ms;  ///< the wait before the poll after next
+    /// The newest delivery recorded for the job: the head of the chain its deliveries' prev_id
+    /// links make, newest to oldest (the store keeps it; null until the first delivery).
+    std::optional<std::int64_t> last_callback_id;
 };
 
 struct CallbackRecord {

@@ -222,6 +222,107 @@ TEST(JobStore, PruningDeletesOldDeliveriesInBatchesAndStopsAtTheFirstNewOne) {
     EXPECT_EQ(run_sync(db, store.find("job_p"))->callbacks_received, 5) << "the job row is not touched";
 }
 
+// Records a delivery with this body for the job, counting it on the job.
+void record_body(storage::Database& db, storage::JobStore& store, const std::string& job_id, std::int64_t at, const std::string& body) {
+    run_sync(db, store.record_delivery(job_id, std::nullopt, [at, &body](storage::JobRecord& job, bool) {
+        ++job.callbacks_received;
+        auto d = applied_delivery();
+        d.received_at = at;
+        d.body = body;
+        return d;
+    }));
+}
+
+std::vector<std::string> bodies_of(storage::Database& db, storage::JobStore& store, const std::string& job_id) {
+    std::vector<std::string> out;
+    for (const auto& d : run_sync(db, store.deliveries(job_id))) {
+        out.push_back(d.body);
+    }
+    return out;
+}
+
+TEST(JobStore, EachJobListsItsOwnDeliveriesOldestFirstWhenJobsInterleave) {
+    TempDir dir;
+    storage::Database db({(dir.path() / "seedhook.db").string(), "FULL"});
+    storage::JobStore store(db);
+    run_sync(db, store.insert(sample_job("job_x")));
+    run_sync(db, store.insert(sample_job("job_y")));
+    run_sync(db, store.insert(sample_job("job_z")));
+    record_body(db, store, "job_x", 1, "x1");
+    record_body(db, store, "job_y", 2, "y1");
+    record_body(db, store, "job_x", 3, "x2");
+    record_body(db, store, "job_x", 4, "x3");
+    record_body(db, store, "job_y", 5, "y2");
+    EXPECT_EQ(bodies_of(db, store, "job_x"), (std::vector<std::string>{"x1", "x2", "x3"}));
+    EXPECT_EQ(bodies_of(db, store, "job_y"), (std::vector<std::string>{"y1", "y2"}));
+    EXPECT_TRUE(bodies_of(db, store, "job_z").empty());
+    EXPECT_TRUE(bodies_of(db, store, "job_none").empty());
+}
+
+// Retention can empty the table, and SQLite then hands out ids from 1 again: a job whose
+// newest delivery was pruned must not list another job's delivery that took its old id.
+TEST(JobStore, IdsHandedOutAgainAfterRetentionEmptiedTheTableAreNotTakenForAnotherJobs) {
+    TempDir dir;
+    storage::Database db({(dir.path() / "seedhook.db").string(), "FULL"});
+    storage::JobStore store(db);
+    run_sync(db, store.insert(sample_job("job_old")));
+    run_sync(db, store.insert(sample_job("job_new")));
+    record_body(db, store, "job_old", 100, "old1");
+    record_body(db, store, "job_old", 100, "old2");
+    record_body(db, store, "job_new", 100, "new0");
+    EXPECT_EQ(run_sync(db, store.prune_deliveries(0, 1000, 10)).pruned, 3);
+    record_body(db, store, "job_new", 5000, "new1");  // ids 1, 2, 3 again
+    record_body(db, store, "job_new", 5000, "new2");
+    record_body(db, store, "job_new", 5000, "new3");
+    EXPECT_TRUE(bodies_of(db, store, "job_old").empty());
+    EXPECT_EQ(bodies_of(db, store, "job_new"), (std::vector<std::string>{"new1", "new2", "new3"}));
+    record_body(db, store, "job_old", 5000, "old3");
+    EXPECT_EQ(bodies_of(db, store, "job_old"), (std::vector<std::string>{"old3"}));
+}
+
+// A database written before the deliveries were chained (schema version 3) keeps every job's
+// deliveries, in order, and its event ids, and takes new deliveries after them.
+TEST(Database, MigratingAVersion3DatabaseKeepsEachJobsDeliveriesAndEventIds) {
+    TempDir dir;
+    const auto path = (dir.path() / "seedhook.db").string();
+    {
+        SQLite::Database raw(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        for (const auto& m : storage::migrations()) {
+            if (m.version <= 3) {
+                raw.exec(m.sql);
+            }
+        }
+        raw.exec("PRAGMA user_version = 3");
+        for (const char* id : {"job_m", "job_n"}) {
+            raw.exec(std::string("INSERT INTO jobs (id, provider, model, status, request_json, created_at, updated_at) "
+                                 "VALUES ('") + id + "', 'toapis', 'seedance-1.5-pro', 'running', '{}', 1, 1)");
+        }
+        raw.exec(
+            "INSERT INTO callbacks (job_id, received_at, source, outcome, event_id, body) VALUES "
+            "('job_m', 1, 'callback', 'applied', 'evt_a', 'm1'),"
+            "('job_n', 2, 'callback', 'applied', 'evt_b', 'n1'),"
+            "('job_m', 3, 'poll', 'applied', NULL, 'm2'),"
+            "('job_m', 4, 'callback', 'applied', 'evt_c', 'm3')"
+        );
+    }
+    storage::Database db({path, "FULL"});
+    EXPECT_EQ(db.schema_version(), storage::migrations().back().version);
+    storage::JobStore store(db);
+    EXPECT_EQ(bodies_of(db, store, "job_m"), (std::vector<std::string>{"m1", "m2", "m3"}));
+    EXPECT_EQ(bodies_of(db, store, "job_n"), (std::vector<std::string>{"n1"}));
+    std::vector<bool> seen;
+    auto decide = [&seen](storage::JobRecord&, bool event_seen) {
+        seen.push_back(event_seen);
+        auto d = applied_delivery();
+        d.body = "m4";
+        return d;
+    };
+    run_sync(db, store.record_delivery("job_m", std::string("evt_c"), decide));
+    run_sync(db, store.record_delivery("job_m", std::string("evt_b"), decide));  // job_n's, not job_m's
+    EXPECT_EQ(seen, (std::vector<bool>{true, false}));
+    EXPECT_EQ(bodies_of(db, store, "job_m"), (std::vector<std::string>{"m1", "m2", "m3", "m4", "m4"}));
+}
+
 TEST(JobStore, StorageFailureSurfacesAsStorageError) {
     TempDir dir;
     const auto path = (dir.path() / "seedhook.db").string();
