@@ -29,9 +29,9 @@ net::awaitable<HttpResponse> CallbacksHandler::receive(HttpRequest request) {
         w.member("outcome", "ignored");
     } else {
         w.member("outcome", services::to_string(ack.outcome));
-        w.member("status", ack.job.status);
+        w.member("status", ack.job->status);
         response.log_fields.emplace_back("outcome", services::to_string(ack.outcome));
-        response.log_fields.emplace_back("job_status", ack.job.status);
+        response.log_fields.emplace_back("job_status", ack.job->status);
     }
     w.end_object();
     response.body = w.take();

@@ -12,15 +12,15 @@ void JobService::start_confirmation(
     const storage::DeliveryResult& result,
     net::any_io_executor executor
 ) {
-    const auto status = providers::parse_status(result.job.status);
-    if (!status || !providers::is_terminal(*status) || !result.job.provider_task_id) {
+    const auto status = providers::parse_status(result.job->status);
+    if (!status || !providers::is_terminal(*status) || !result.job->provider_task_id) {
         return;
     }
     // Runs after the callback was answered; owns copies of everything it needs.
     net::co_spawn(
         executor,
-        confirm(provider, result.job.id, *result.job.provider_task_id, result.delivery.id),
-        [job_id = result.job.id](std::exception_ptr e) {
+        confirm(provider, result.job->id, *result.job->provider_task_id, result.delivery.id),
+        [job_id = result.job->id](std::exception_ptr e) {
             if (!e) {
                 return;
             }

@@ -306,13 +306,13 @@ net::awaitable<CallbackAck> JobService::receive_callback(CallbackInput in) {
     bool wrong_task = false;
     Outcome outcome = Outcome::kRejected;
     // The references are to this frame's locals, which outlive the awaited store call.
-    storage::DeliveryDecider decide = [&update, &wrong_task, &outcome, now, polling = options_.polling, body = std::move(in.body)](storage::JobRecord& job, bool event_seen) {
+    storage::DeliveryDecider decide = [&update, &wrong_task, &outcome, now, polling = options_.polling, body = std::move(in.body)](storage::JobRecord& job, bool event_seen) mutable {
         storage::CallbackRecord d;
         d.received_at = now;
         d.source = "callback";
         d.provider_status = update.provider_status;
         d.event_id = update.event_id;
-        d.body = body;
+        d.body = std::move(body);  // the store decides once per delivery
         ++job.callbacks_received;
         job.updated_at = now;
         if (!job.provider_task_id && (awaits_adoption(job) || job.status == providers::to_string(JobStatus::kSubmitting))) {
@@ -347,7 +347,7 @@ net::awaitable<CallbackAck> JobService::receive_callback(CallbackInput in) {
         throw ServiceError(Kind::kNotFound, "not_found", "no such job");
     }
     // The request's own log line carries the job, provider and outcome (see the handler).
-    log::debug("callbacks", "delivery recorded", {{"job_id", in.job_id}, {"provider", in.provider}, {"outcome", result->delivery.outcome}, {"status", result->job.status}});
+    log::debug("callbacks", "delivery recorded", {{"job_id", in.job_id}, {"provider", in.provider}, {"outcome", result->delivery.outcome}, {"status", result->job->status}});
     if (options_.metrics != nullptr) {
         options_.metrics->count_callback(in.provider, result->delivery.outcome);
     }

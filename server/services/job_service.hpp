@@ -79,7 +79,7 @@ struct JobListQuery {
 struct CallbackAck {
     Outcome outcome = Outcome::kRejected;
     bool ignored = false;
-    storage::JobRecord job;
+    std::shared_ptr<const storage::JobRecord> job;  ///< as committed; null when ignored
 };
 
 class JobService {

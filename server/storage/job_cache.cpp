@@ -35,8 +35,7 @@ std::uint64_t JobCache::generation() {
     return generation_;
 }
 
-void JobCache::put(JobRecord job) {
-    auto shared = std::make_shared<const JobRecord>(std::move(job));
+void JobCache::put(std::shared_ptr<const JobRecord> shared) {
     const std::lock_guard lock(mutex_);
     ++generation_;
     store_locked(std::move(shared));

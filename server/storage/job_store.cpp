@@ -209,15 +209,15 @@ net::awaitable<std::optional<JobRecord>> JobStore::insert(JobRecord job) {
         bind_opt(*st, 8, job.request_hash);
         bind_mutable(*st, job, 9);
         st->exec();
-        cache_when_committed(c, job);
+        cache_when_committed(c, std::make_shared<const JobRecord>(job));
         return std::nullopt;
     };
     auto existing = co_await db_.write(std::move(work));
     co_return existing;
 }
 
-void JobStore::cache_when_committed(Connection& c, const JobRecord& job) {
-    c.after_commit([this, committed = job]() mutable { cache_.put(std::move(committed)); });
+void JobStore::cache_when_committed(Connection& c, std::shared_ptr<const JobRecord> job) {
+    c.after_commit([this, committed = std::move(job)]() mutable { cache_.put(std::move(committed)); });
 }
 
 net::awaitable<std::shared_ptr<const JobRecord>> JobStore::find(std::string id) {
@@ -260,12 +260,13 @@ net::awaitable<std::optional<DeliveryResult>> JobStore::record_delivery(
         delivery.job_id = job_id;
         insert_delivery(c, *job, delivery);
         update_job(c, *job, keys);
-        cache_when_committed(c, *job);
-        return DeliveryResult{std::move(*job), std::move(delivery)};
+        auto committed = std::make_shared<const JobRecord>(std::move(*job));
+        cache_when_committed(c, committed);
+        return DeliveryResult{std::move(committed), std::move(delivery)};
     };
     auto result = co_await db_.write(std::move(work));
     if (result) {
-        written(result->job.id);
+        written(result->job->id);
     }
     co_return result;
 }
@@ -319,7 +320,7 @@ net::awaitable<std::optional<JobRecord>> JobStore::record_query(std::string job_
             insert_delivery(c, *job, *verdict.poll_row);
         }
         update_job(c, *job, keys);
-        cache_when_committed(c, *job);
+        cache_when_committed(c, std::make_shared<const JobRecord>(*job));
         if (verdict.conflict && delivery_id != 0) {
             auto mark = c.prepare("UPDATE callbacks SET outcome = 'conflict' WHERE id = ? AND job_id = ?");
             mark->bind(1, delivery_id);

@@ -34,7 +34,7 @@ struct Confirmation {
 using QueryDecider = std::function<Confirmation(JobRecord& job)>;
 
 struct DeliveryResult {
-    JobRecord job;
+    std::shared_ptr<const JobRecord> job;  ///< as committed: the object the cache now holds
     CallbackRecord delivery;
 };
 
@@ -119,7 +119,7 @@ private:
     }
 
     /// Inside a write: caches `job` once the write commits.
-    void cache_when_committed(Connection& c, const JobRecord& job);
+    void cache_when_committed(Connection& c, std::shared_ptr<const JobRecord> job);
 
     Database& db_;
     JobCache cache_;
