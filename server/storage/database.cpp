@@ -5,6 +5,7 @@
 #include <iterator>
 #include <filesystem>
 #include <map>
+#include <mutex>
 
 #include <boost/asio/post.hpp>
 #include <SQLiteCpp/Database.h>
@@ -28,6 +29,16 @@ constexpr int kBusyTimeoutMs = 2000;
 // Readers keep the default. (16 MiB for the writer brought the bench's peak RSS near 57 MiB.)
 constexpr int kWriterCacheKiB = 8192;
 constexpr int kReaderCacheKiB = 2048;
+
+// Before SQLite's first use in the process. Debian builds it without lookaside memory
+// (OMIT_LOOKASIDE), so each of its many small allocations goes to malloc, and with memory
+// statistics on (the default) each also takes a process-wide mutex, contended between the
+// writer and the readers; nothing here reads those statistics. Once SQLite has been
+// initialized the call is refused (SQLITE_MISUSE) and changes nothing.
+void configure_sqlite_once() {
+    static std::once_flag once;
+    std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
 
 int migrate(SQLite::Database& db) {
     const int current = db.execAndGet("PRAGMA user_version").getInt();
@@ -89,6 +100,7 @@ Connection::Lease Connection::prepare(const std::string& sql) {
 
 Database::Database(const DatabaseOptions& options)
     : options_(options), readers_pool_(std::max<std::size_t>(1, options.readers)) {
+    configure_sqlite_once();
     try {
         const auto parent = std::filesystem::path(options.path).parent_path();
         if (!parent.empty()) {
