@@ -2,7 +2,8 @@
 -- its newest delivery's id, each delivery its predecessor's. Recording a callback then writes
 -- the job's row (written anyway) and the table's last page, not also a random page of an index
 -- that grows with every callback. toapis' event ids, checked for repeats on each of its
--- callbacks, keep a partial index of their own.
+-- callbacks, keep a partial index of their own. Jobs are never deleted: with foreign keys on,
+-- deleting one would now scan callbacks for its deliveries.
 ALTER TABLE callbacks ADD COLUMN prev_id INTEGER;
 ALTER TABLE jobs ADD COLUMN last_callback_id INTEGER;
 UPDATE callbacks SET prev_id = (
