@@ -36,6 +36,22 @@ storage::CallbackRecord applied_delivery() {
     return d;
 }
 
+// Records one delivery per event id for the job (its body: the event id); returns, for each,
+// whether the store told the decider that event was already recorded for the job.
+std::vector<bool> record_events(storage::Database& db, storage::JobStore& store, const std::string& job_id, const std::vector<std::string>& event_ids) {
+    std::vector<bool> seen;
+    for (const auto& event_id : event_ids) {
+        run_sync(db, store.record_delivery(job_id, event_id, [&seen, &event_id](storage::JobRecord&, bool event_seen) {
+            seen.push_back(event_seen);
+            auto d = applied_delivery();
+            d.event_id = event_id;
+            d.body = event_id;
+            return d;
+        }));
+    }
+    return seen;
+}
+
 TEST(Database, CreatesTheFileAndFolderInWalModeWithAllMigrations) {
     TempDir dir;
     const auto path = (dir.path() / "nested" / "seedhook.db").string();
@@ -179,17 +195,7 @@ TEST(JobStore, TellsTheDeciderWhetherAnEventIdWasAlreadyRecorded) {
     storage::Database db({(dir.path() / "seedhook.db").string(), "FULL"});
     storage::JobStore store(db);
     run_sync(db, store.insert(sample_job("job_e")));
-    std::vector<bool> seen;
-    auto decide = [&seen](storage::JobRecord&, bool event_seen) {
-        seen.push_back(event_seen);
-        auto d = applied_delivery();
-        d.event_id = "evt_1";
-        return d;
-    };
-    run_sync(db, store.record_delivery("job_e", std::string("evt_1"), decide));
-    run_sync(db, store.record_delivery("job_e", std::string("evt_1"), decide));
-    run_sync(db, store.record_delivery("job_e", std::string("evt_2"), decide));
-    EXPECT_EQ(seen, (std::vector<bool>{false, true, false}));
+    EXPECT_EQ(record_events(db, store, "job_e", {"evt_1", "evt_1", "evt_2"}), (std::vector<bool>{false, true, false}));
 }
 
 TEST(JobStore, PruningDeletesOldDeliveriesInBatchesAndStopsAtTheFirstNewOne) {
@@ -310,17 +316,9 @@ TEST(Database, MigratingAVersion3DatabaseKeepsEachJobsDeliveriesAndEventIds) {
     storage::JobStore store(db);
     EXPECT_EQ(bodies_of(db, store, "job_m"), (std::vector<std::string>{"m1", "m2", "m3"}));
     EXPECT_EQ(bodies_of(db, store, "job_n"), (std::vector<std::string>{"n1"}));
-    std::vector<bool> seen;
-    auto decide = [&seen](storage::JobRecord&, bool event_seen) {
-        seen.push_back(event_seen);
-        auto d = applied_delivery();
-        d.body = "m4";
-        return d;
-    };
-    run_sync(db, store.record_delivery("job_m", std::string("evt_c"), decide));
-    run_sync(db, store.record_delivery("job_m", std::string("evt_b"), decide));  // job_n's, not job_m's
-    EXPECT_EQ(seen, (std::vector<bool>{true, false}));
-    EXPECT_EQ(bodies_of(db, store, "job_m"), (std::vector<std::string>{"m1", "m2", "m3", "m4", "m4"}));
+    // evt_c is job_m's own, evt_b job_n's
+    EXPECT_EQ(record_events(db, store, "job_m", {"evt_c", "evt_b"}), (std::vector<bool>{true, false}));
+    EXPECT_EQ(bodies_of(db, store, "job_m"), (std::vector<std::string>{"m1", "m2", "m3", "evt_c", "evt_b"}));
 }
 
 TEST(JobStore, StorageFailureSurfacesAsStorageError) {
