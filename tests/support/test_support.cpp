@@ -6,6 +6,9 @@
 #include <future>
 #include <random>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_future.hpp>
@@ -54,7 +57,13 @@ std::uint16_t ephemeral_low() {
 // hands to every outgoing connection: between this call and the server's bind, a client
 // socket of a test running alongside could take it ("Address already in use"). The ports
 // below that range are never given out on their own; this process walks them from a
-// random start, so two test processes rarely try the same one, and skips any in use.
+// random start and skips any in use.
+//
+// A probe that binds and closes does not keep the port, so two test processes running
+// side by side (ctest -j) could still both be handed the same one before either server
+// binds. Each port handed out is therefore also claimed in a lock file shared by all test
+// processes: one byte per port, locked with fcntl for the life of the process that took
+// it. The kernel drops those locks when the process ends, however it ends.
 std::uint16_t free_port() {
     static const std::uint16_t high = ephemeral_low();
     static constexpr std::uint16_t kLow = 10000;
@@ -62,6 +71,23 @@ std::uint16_t free_port() {
         std::random_device seed;
         return static_cast<std::uint16_t>(kLow + seed() % (high - kLow));
     }();
+    static const int claims = [] {
+        const auto path = std::filesystem::temp_directory_path() /
+                          ("seedhook-test-ports-" + std::to_string(::getuid()) + ".lock");
+        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            throw std::runtime_error("cannot open " + path.string());
+        }
+        return fd;  // kept open: closing any descriptor of the file drops this process's locks
+    }();
+    const auto claim = [](std::uint16_t port) {
+        struct flock lock {};
+        lock.l_type = F_WRLCK;
+        lock.l_whence = SEEK_SET;
+        lock.l_start = port;
+        lock.l_len = 1;
+        return ::fcntl(claims, F_SETLK, &lock) == 0;
+    };
     net::io_context ioc;
     for (int tries = 0; tries < high - kLow; ++tries) {
         const std::uint16_t port = next;
@@ -70,7 +96,7 @@ std::uint16_t free_port() {
         boost::system::error_code ec;
         probe.open(net::ip::tcp::v4(), ec);
         probe.bind({net::ip::make_address("127.0.0.1"), port}, ec);
-        if (!ec) {
+        if (!ec && claim(port)) {
             return port;
         }
     }
