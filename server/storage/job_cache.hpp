@@ -35,7 +35,6 @@ public:
     std::uint64_t generation();
     /// The writer, after the commit that wrote `job`.
     void put(std::shared_ptr<const JobRecord> job);
-    void put(JobRecord job) { put(std::make_shared<const JobRecord>(std::move(job))); }
     /// A reader, with the job it read (cached as that very object, which it may hand on) and
     /// the generation it took before reading.
     void fill(std::shared_ptr<const JobRecord> job, std::uint64_t seen_generation);

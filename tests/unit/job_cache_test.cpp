@@ -1,11 +1,14 @@
 #include "server/storage/job_cache.hpp"
 
+#include <memory>
+
 #include <gtest/gtest.h>
 
 namespace seedhook::storage {
 namespace {
 
-JobRecord job(const std::string& id, const std::string& status, std::size_t request_bytes = 100) {
+std::shared_ptr<const JobRecord> job(const std::string& id, const std::string& status,
+                                     std::size_t request_bytes = 100) {
     JobRecord j;
     j.id = id;
     j.provider = "evolink";
@@ -13,7 +16,7 @@ JobRecord job(const std::string& id, const std::string& status, std::size_t requ
     j.status = status;
     j.request_json = std::string(request_bytes, 'x');
     j.metadata_json = "null";
-    return j;
+    return std::make_shared<const JobRecord>(std::move(j));
 }
 
 TEST(JobCache, AnswersWhatTheWriterPutAndTheLatestPutWins) {
@@ -29,7 +32,7 @@ TEST(JobCache, AnswersWhatTheWriterPutAndTheLatestPutWins) {
 TEST(JobCache, AReaderFillsOnlyWhenNoCommitCameBetweenItsReadAndItsFill) {
     JobCache cache(1 << 20);
     const auto before = cache.generation();
-    const auto read = std::make_shared<const JobRecord>(job("job_a", "queued"));
+    const auto read = job("job_a", "queued");
     cache.fill(read, before);
     EXPECT_EQ(cache.get("job_a"), read);  // the very object the reader holds, not a copy
 
@@ -37,19 +40,19 @@ TEST(JobCache, AReaderFillsOnlyWhenNoCommitCameBetweenItsReadAndItsFill) {
     // as its row may predate that commit.
     const auto seen = cache.generation();
     cache.put(job("job_c", "running"));
-    cache.fill(std::make_shared<const JobRecord>(job("job_b", "queued")), seen);
+    cache.fill(job("job_b", "queued"), seen);
     EXPECT_FALSE(cache.get("job_b"));
 }
 
 TEST(JobCache, AReaderNeverReplacesWhatIsCached) {
     JobCache cache(1 << 20);
     cache.put(job("job_a", "succeeded"));
-    cache.fill(std::make_shared<const JobRecord>(job("job_a", "running")), cache.generation());
+    cache.fill(job("job_a", "running"), cache.generation());
     EXPECT_EQ(cache.get("job_a")->status, "succeeded");
 }
 
 TEST(JobCache, StaysWithinItsBudgetDroppingTheLeastRecentlyUsed) {
-    const std::size_t one = cached_size(job("job_0", "queued", 1000));
+    const std::size_t one = cached_size(*job("job_0", "queued", 1000));
     JobCache cache(3 * one + one / 2);  // room for three
     cache.put(job("job_0", "queued", 1000));
     cache.put(job("job_1", "queued", 1000));
@@ -65,7 +68,7 @@ TEST(JobCache, StaysWithinItsBudgetDroppingTheLeastRecentlyUsed) {
 }
 
 TEST(JobCache, AJobOverTheBudgetIsNotCachedAndItsOlderStateIsDropped) {
-    JobCache cache(cached_size(job("job_a", "queued", 1000)) + 100);
+    JobCache cache(cached_size(*job("job_a", "queued", 1000)) + 100);
     cache.put(job("job_a", "queued", 1000));
     ASSERT_TRUE(cache.get("job_a"));
     cache.put(job("job_a", "running", 100000));

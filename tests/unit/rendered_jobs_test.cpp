@@ -1,5 +1,7 @@
 #include "server/handlers/rendered_jobs.hpp"
 
+#include <memory>
+
 #include <gtest/gtest.h>
 
 #include "common/crypto.hpp"
@@ -8,7 +10,7 @@
 namespace seedhook::handlers {
 namespace {
 
-storage::JobRecord job(const std::string& id, std::int64_t progress) {
+std::shared_ptr<const storage::JobRecord> job(const std::string& id, std::int64_t progress) {
     storage::JobRecord j;
     j.id = id;
     j.provider = "evolink";
@@ -17,7 +19,7 @@ storage::JobRecord job(const std::string& id, std::int64_t progress) {
     j.progress = progress;
     j.request_json = R"({"model":"seedance-1.5-pro","prompt":"a cat"})";
     j.metadata_json = "null";
-    return j;
+    return std::make_shared<const storage::JobRecord>(std::move(j));
 }
 
 TEST(RenderedJobs, ACachedStateIsRenderedOnceAndTheNextCommittedStateAnew) {
@@ -51,7 +53,7 @@ TEST(RenderedJobs, AnEqualStateInANewObjectIsRenderedAgain) {
 
 TEST(RenderedJobs, AJobOnlyItsCallerHoldsIsNotRemembered) {
     RenderedJobs rendered;
-    const auto read = std::make_shared<const storage::JobRecord>(job("job_db", 5));  // as from a reader
+    const auto read = job("job_db", 5);  // as from a reader
     const auto first = rendered.render(read);
     EXPECT_NE(first->body.find("\"job_db\""), std::string::npos);
     EXPECT_NE(rendered.render(read), first);
@@ -59,7 +61,7 @@ TEST(RenderedJobs, AJobOnlyItsCallerHoldsIsNotRemembered) {
 }
 
 TEST(RenderedJobs, StatesTheCacheDroppedAreSweptAsTheMapGrows) {
-    const std::size_t one = storage::cached_size(job("job_0000", 1));
+    const std::size_t one = storage::cached_size(*job("job_0000", 1));
     storage::JobCache cache(3 * one + one / 2);  // room for three jobs
     RenderedJobs rendered;
     for (int i = 0; i < 5000; ++i) {
