@@ -451,13 +451,27 @@ TEST_F(ProviderFaultsLeaks, AFaultyBurstLeavesNoDescriptorOrThreadBehind) {
     const auto burst_took = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
     EXPECT_TRUE(held) << "the peer never held the hanging and slow requests at once";
     EXPECT_GE(fds_during, fds_before + 16) << "each held request is a socket at the peer and one in the service";
-    std::size_t expected_seen = 0;
+    // Each POST's create calls, counted at the peer by the job in its callback URL: one for
+    // every fault but 503, which is retried up to ten times. On a loaded machine one of a
+    // 503's attempts may outlast the client's timeout: in the handshake (retried, but never
+    // seen by the peer) or after it was sent (the POST is then in doubt, 504, and not sent
+    // again). So a 503 may be seen fewer than ten times, but never more.
+    std::size_t seen_by_jobs = 0;
     for (std::size_t i = 0; i < answers.size(); ++i) {
         const Fault f = faults[i % faults.size()];
-        const int status = answers[i].response.status;
-        EXPECT_TRUE(status == 502 || status == 503 || status == 504) << fault_name(f) << ": " << answers[i].response.body;
+        const Response& r = answers[i].response;
+        EXPECT_TRUE(r.status == 502 || r.status == 503 || r.status == 504) << fault_name(f) << ": " << r.body;
         EXPECT_LT(answers[i].took.count(), (kTimeout + milliseconds(2000)).count()) << fault_name(f);
-        expected_seen += f == Fault::kStatus503 ? kMaxAttempts : 1;
+        auto body = r.json();
+        const auto* error = json::find(body, "error");
+        ASSERT_NE(error, nullptr) << fault_name(f) << ": " << r.body;
+        const std::size_t seen = peer.counts().submissions_by_job[str(*error, "job_id")];
+        seen_by_jobs += seen;
+        if (f != Fault::kStatus503) {
+            EXPECT_EQ(seen, 1U) << fault_name(f) << ": " << r.body;
+        } else {
+            EXPECT_TRUE(seen >= 1 && seen <= kMaxAttempts) << "seen " << seen << " times: " << r.body;
+        }
     }
     peer.fail_submissions(Fault::kResetOnAccept);
     const auto refused = burst.post_all(std::vector<std::string>(8, "refused"));
@@ -467,7 +481,7 @@ TEST_F(ProviderFaultsLeaks, AFaultyBurstLeavesNoDescriptorOrThreadBehind) {
     peer.fail_submissions(Fault::kNone);
     ASSERT_EQ(app.client().post("/v1/jobs", job_body("healthy again")).status, 201);
     const std::size_t fds_after = settle();
-    EXPECT_EQ(peer.counts().submissions, seen_before + expected_seen + 1);
+    EXPECT_EQ(peer.counts().submissions, seen_before + seen_by_jobs + 1) << "a create call the POSTs do not account for";
 
     const std::size_t threads_after = thread_count();
     std::cout << "[ measured ] burst of " << answers.size() << " faulty + " << refused.size() << " refused POSTs in "
