@@ -68,13 +68,31 @@ std::string valid_utf8(std::string_view s) {
     return out;
 }
 
+// The end of the run of ASCII bytes that starts at `s[i]`: eight bytes at a time while no
+// byte has its high bit set, as most text is ASCII.
+std::size_t ascii_prefix(std::string_view s, std::size_t i) {
+    std::uint64_t word = 0;
+    while (i + sizeof word <= s.size() && (std::memcpy(&word, s.data() + i, sizeof word), (word & 0x8080808080808080ULL) == 0)) {
+        i += sizeof word;
+    }
+    while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0x80U) == 0) {
+        ++i;
+    }
+    return i;
+}
+
+// How many times `c` occurs in `text`, counting no further than `limit`.
+std::size_t count_up_to(std::string_view text, char c, std::size_t limit) {
+    std::size_t n = 0;
+    for (std::size_t at = text.find(c); at != std::string_view::npos && n < limit; at = text.find(c, at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
 bool is_valid_utf8(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {
-        // Most text is ASCII: eight bytes at a time while no byte has its high bit set.
-        std::uint64_t word = 0;
-        while (i + sizeof word <= s.size() && (std::memcpy(&word, s.data() + i, sizeof word), (word & 0x8080808080808080ULL) == 0)) {
-            i += sizeof word;
-        }
+        i = ascii_prefix(s, i);
         if (i == s.size()) {
             break;
         }
@@ -159,40 +177,31 @@ bool has_infinite_number(const Value& v) {
 }  // namespace
 
 std::optional<Document> parse(std::string_view text) {
-    // One cheap pass: raw NUL (never valid JSON, and RapidJSON stops at it), bytes over 0x7F,
-    // how many brackets open, escapes, and exponents (a digit followed by e or E).
-    unsigned char high = 0;
-    bool nul = false;
-    bool escapes = false;
-    bool exponent = false;
-    std::size_t opens = 0;
-    char previous = ' ';
-    for (const char c : text) {
-        high |= static_cast<unsigned char>(c);
-        nul |= c == '\0';
-        opens += static_cast<std::size_t>(c == '[' || c == '{');
-        escapes |= c == '\\';
-        exponent |= (c == 'e' || c == 'E') && previous >= '0' && previous <= '9';
-        previous = c;
-    }
-    if (nul) {
+    // Raw NUL is never valid JSON, and RapidJSON would stop at it. These scans use memchr:
+    // a byte-at-a-time pass over the body cost more than the parse itself.
+    if (text.find('\0') != std::string_view::npos) {
         return std::nullopt;
     }
     // Deep nesting is refused before it is parsed: code that walks a document (writers,
     // redaction) recurses, and a 1 MiB body of brackets would overflow the stack.
-    if (opens > kMaxDepth && too_deep(text)) {
+    if (count_up_to(text, '[', kMaxDepth + 1) + count_up_to(text, '{', kMaxDepth + 1) > kMaxDepth && too_deep(text)) {
         return std::nullopt;
     }
+    // RapidJSON's SIMD scans need a NUL-terminated string, and read whole aligned 16-byte
+    // blocks: up to 15 bytes past the NUL, which this copy's capacity covers.
+    std::string terminated;
+    terminated.reserve(text.size() + 16);
+    terminated.assign(text);
     Document doc;
-    if ((high & 0x80U) == 0) {
-        doc.Parse<kParseFlags & ~rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+    if (ascii_prefix(text, 0) == text.size()) {
+        doc.Parse<kParseFlags & ~rapidjson::kParseValidateEncodingFlag>(terminated.c_str());
     } else {
-        doc.Parse<kParseFlags>(text.data(), text.size());
+        doc.Parse<kParseFlags>(terminated.c_str());
     }
     if (doc.HasParseError()) {
         return std::nullopt;
     }
-    if ((escapes && has_lone_low_surrogate(text)) || (exponent && has_infinite_number(doc))) {
+    if ((text.find('\\') != std::string_view::npos && has_lone_low_surrogate(text)) || has_infinite_number(doc)) {
         return std::nullopt;
     }
     return doc;

@@ -185,6 +185,36 @@ TEST(JsonParse, RejectsNumbersTooLargeForADouble) {
     EXPECT_EQ(json::to_string(fine), R"({"a":1.7976931348623157e308,"b":0.0,"c":"10e308"})");
 }
 
+TEST(JsonParse, ReadsOnlyTheViewAtEveryLengthAndAlignment) {
+    // parse() takes a view into a larger buffer (a request body, a provider answer), and its
+    // string scans read 16 bytes at a time: every length and offset must read exactly the
+    // view, never the bytes after it (here a ']' that would make the document invalid).
+    for (std::size_t offset = 0; offset < 16; ++offset) {
+        for (std::size_t length = 0; length < 70; ++length) {
+            std::string value(length, 'v');
+            if (length > 2) {
+                value[length / 2] = '\\';
+                value.insert(length / 2 + 1, 1, '"');
+            }
+            const std::string text = "{\"k\":\"" + value + "\"}";
+            const std::string buffer = std::string(offset, ' ') + text + "]";
+            const auto doc = json::parse(std::string_view(buffer).substr(offset, text.size()));
+            ASSERT_TRUE(doc.has_value()) << "offset " << offset << ", length " << length;
+            std::string expected(length, 'v');
+            if (length > 2) {
+                expected[length / 2] = '"';
+            }
+            EXPECT_EQ(json::get_string(*doc, "k"), expected) << "offset " << offset << ", length " << length;
+        }
+    }
+}
+
+TEST(JsonParse, RejectsAnIntegerTooLargeForADoubleWithoutAnExponent) {
+    EXPECT_FALSE(json::parse("[1" + std::string(400, '0') + "]"));
+    const auto fine = parsed("[1" + std::string(300, '0') + "]");
+    EXPECT_NEAR(fine[0].GetDouble() / 1e300, 1.0, 1e-12);
+}
+
 TEST(JsonWriter, EscapesQuotesBackslashesAndControlCharacters) {
     json::Writer w;
     w.start_object();
