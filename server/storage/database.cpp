@@ -240,6 +240,7 @@ void Database::commit_batch(std::vector<PendingWrite>& batch) {
     }
     Connection& c = *writer_;
     SQLite::Database& db = c.db();
+    ++c.batch_;
     try {
         db.exec("BEGIN IMMEDIATE");
     } catch (const std::exception& e) {

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -80,12 +81,17 @@ public:
     /// rolls back. `action` must not throw.
     void after_commit(std::function<void()> action) { committed_actions_.push_back(std::move(action)); }
 
+    /// Inside `Database::write`: which group commit this write belongs to (a new number for
+    /// each transaction the writer begins).
+    std::uint64_t batch() const { return batch_; }
+
 private:
     friend class Database;
     struct Cache;
     std::unique_ptr<SQLite::Database> db_;
     std::unique_ptr<Cache> cache_;
     std::vector<std::function<void()>> committed_actions_;
+    std::uint64_t batch_ = 0;
 };
 
 class Database {

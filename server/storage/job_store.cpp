@@ -216,7 +216,21 @@ net::awaitable<std::optional<JobRecord>> JobStore::insert(JobRecord job) {
     co_return existing;
 }
 
+std::optional<JobRecord> JobStore::current_job(Connection& c, const std::string& id) {
+    if (c.batch() != changed_batch_ || !changed_.contains(id)) {
+        if (auto cached = cache_.get(id)) {
+            return *cached;
+        }
+    }
+    return find_job(c, id);
+}
+
 void JobStore::cache_when_committed(Connection& c, std::shared_ptr<const JobRecord> job) {
+    if (c.batch() != changed_batch_) {
+        changed_.clear();
+        changed_batch_ = c.batch();
+    }
+    changed_.insert(job->id);
     c.after_commit([this, committed = std::move(job)]() mutable { cache_.put(std::move(committed)); });
 }
 
@@ -244,7 +258,7 @@ net::awaitable<std::optional<DeliveryResult>> JobStore::record_delivery(
     DeliveryDecider decide
 ) {
     auto work = [this, &job_id, &event_id, &decide](Connection& c) -> std::optional<DeliveryResult> {
-        auto job = find_job(c, job_id);
+        auto job = current_job(c, job_id);
         if (!job) {
             return std::nullopt;
         }
@@ -309,7 +323,7 @@ net::awaitable<std::vector<CallbackRecord>> JobStore::deliveries(std::string job
 
 net::awaitable<std::optional<JobRecord>> JobStore::record_query(std::string job_id, std::int64_t delivery_id, QueryDecider decide) {
     auto work = [this, &job_id, delivery_id, &decide](Connection& c) {
-        auto job = find_job(c, job_id);
+        auto job = current_job(c, job_id);
         if (!job) {
             return job;
         }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "common/asio.hpp"
@@ -118,8 +119,20 @@ private:
         }
     }
 
-    /// Inside a write: caches `job` once the write commits.
+    /// Inside a write: caches `job` once the write commits. Every write that changes a job
+    /// calls it, which is how `current_job` knows what this batch has changed.
     void cache_when_committed(Connection& c, std::shared_ptr<const JobRecord> job);
+
+    /// Inside a write: the job as this write's transaction sees it. From the cache when no
+    /// earlier write of this batch changed the job (the cache then holds its last committed
+    /// state: every commit's `put`s run before the next batch begins, and a reader's `fill`
+    /// never replaces a newer one), else from the database.
+    std::optional<JobRecord> current_job(Connection& c, const std::string& id);
+
+    // The writer thread's alone: the batch `changed_` belongs to, and the jobs its writes
+    // changed (or tried to, and rolled back).
+    std::uint64_t changed_batch_ = 0;
+    std::unordered_set<std::string> changed_;
 
     Database& db_;
     JobCache cache_;

@@ -459,6 +459,72 @@ TEST_F(GroupCommit, AWriteThatFailsRollsBackAloneAndTheOthersCommit) {
     EXPECT_EQ(count_rows(path, "SELECT count(*) FROM jobs"), 3);
 }
 
+// The writer takes a job's committed state from the cache of recent jobs rather than from
+// SQLite, except where an earlier write of the same batch changed it (or tried to): there each
+// write must see exactly the ones before it that stand, in one batch and the next.
+TEST_F(GroupCommit, EachWriteToAJobSeesTheWritesBeforeItThatStandInItsBatchAndTheNext) {
+    run_sync(db, store.insert(sample_job("job_seq")));
+    ASSERT_EQ(run_sync(db, store.find("job_seq"))->progress, 0);  // cached as committed
+    std::vector<std::int64_t> progress_seen;  // by each decider, in the writer's order
+    auto step = [&progress_seen](std::int64_t progress) {
+        return [&progress_seen, progress](storage::JobRecord& job, bool) {
+            progress_seen.push_back(job.progress);
+            job.progress = progress;
+            ++job.callbacks_received;
+            return applied_delivery();
+        };
+    };
+    auto run_batch = [this](auto&& queue) {
+        net::io_context io;
+        WriterGate gate(db);
+        auto futures = queue(io);
+        std::thread runner([&io] { io.run(); });
+        gate.release();
+        for (auto& f : futures) {
+            try {
+                f.get();
+            } catch (const std::logic_error&) {
+            }
+        }
+        runner.join();
+    };
+    using Future = std::future<std::optional<storage::DeliveryResult>>;
+    run_batch([&](net::io_context& io) {
+        std::vector<Future> f;
+        f.push_back(net::co_spawn(io, store.record_delivery("job_seq", std::nullopt, step(10)), net::use_future));
+        f.push_back(net::co_spawn(io, store.record_delivery("job_seq", std::nullopt, [&progress_seen](storage::JobRecord& job, bool) -> storage::CallbackRecord {
+            progress_seen.push_back(job.progress);
+            job.progress = 99;
+            throw std::logic_error("decider failed");
+        }), net::use_future));
+        f.push_back(net::co_spawn(io, store.record_delivery("job_seq", std::nullopt, step(20)), net::use_future));
+        return f;
+    });
+    // A batch whose only write to the job fails leaves the committed state for the next.
+    run_batch([&](net::io_context& io) {
+        std::vector<Future> f;
+        f.push_back(net::co_spawn(io, store.record_delivery("job_seq", std::nullopt, [&progress_seen](storage::JobRecord& job, bool) -> storage::CallbackRecord {
+            progress_seen.push_back(job.progress);
+            job.progress = 77;
+            throw std::logic_error("decider failed");
+        }), net::use_future));
+        return f;
+    });
+    run_batch([&](net::io_context& io) {
+        std::vector<Future> f;
+        f.push_back(net::co_spawn(io, store.record_delivery("job_seq", std::nullopt, step(30)), net::use_future));
+        f.push_back(net::co_spawn(io, store.record_delivery("job_seq", std::nullopt, step(40)), net::use_future));
+        return f;
+    });
+    EXPECT_EQ(progress_seen, (std::vector<std::int64_t>{0, 10, 10, 20, 20, 30}));
+    SQLite::Database raw(path);
+    EXPECT_EQ(raw.execAndGet("SELECT progress FROM jobs WHERE id = 'job_seq'").getInt64(), 40);
+    EXPECT_EQ(raw.execAndGet("SELECT callbacks_received FROM jobs WHERE id = 'job_seq'").getInt64(), 4);
+    EXPECT_EQ(count_rows(path, "SELECT count(*) FROM callbacks WHERE job_id = 'job_seq'"), 4);
+    EXPECT_EQ(run_sync(db, store.deliveries("job_seq")).size(), 4U);  // the chain holds every one
+    EXPECT_EQ(run_sync(db, store.find("job_seq"))->progress, 40);
+}
+
 // A batch's writers come from several event loops (the I/O threads): each resumes on its own
 // loop's thread, in the order its loop queued them.
 TEST_F(GroupCommit, WritersFromTwoEventLoopsInOneBatchEachResumeOnTheirOwnLoopInOrder) {
