@@ -187,16 +187,11 @@ std::optional<Document> parse(std::string_view text) {
     if (count_up_to(text, '[', kMaxDepth + 1) + count_up_to(text, '{', kMaxDepth + 1) > kMaxDepth && too_deep(text)) {
         return std::nullopt;
     }
-    // RapidJSON's SIMD scans need a NUL-terminated string, and read whole aligned 16-byte
-    // blocks: up to 15 bytes past the NUL, which this copy's capacity covers.
-    std::string terminated;
-    terminated.reserve(text.size() + 16);
-    terminated.assign(text);
     Document doc;
     if (ascii_prefix(text, 0) == text.size()) {
-        doc.Parse<kParseFlags & ~rapidjson::kParseValidateEncodingFlag>(terminated.c_str());
+        doc.Parse<kParseFlags & ~rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
     } else {
-        doc.Parse<kParseFlags>(terminated.c_str());
+        doc.Parse<kParseFlags>(text.data(), text.size());
     }
     if (doc.HasParseError()) {
         return std::nullopt;

@@ -8,11 +8,8 @@
 #include <string>
 #include <string_view>
 
-// RapidJSON's SSE2 paths (every x86-64 has SSE2) scan strings and whitespace 16 bytes at a
-// time. Defined here, before its first include, so every file sees the same RapidJSON.
-#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2)
-#define RAPIDJSON_SSE2
-#endif
+// RAPIDJSON_SSE2 stays undefined: Debian's RapidJSON 1.1.0 SSE2 string scan lets the raw
+// control characters 0x1A-0x1F through (it compares against 0x19), which JSON forbids.
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>

@@ -186,9 +186,9 @@ TEST(JsonParse, RejectsNumbersTooLargeForADouble) {
 }
 
 TEST(JsonParse, ReadsOnlyTheViewAtEveryLengthAndAlignment) {
-    // parse() takes a view into a larger buffer (a request body, a provider answer), and its
-    // string scans read 16 bytes at a time: every length and offset must read exactly the
-    // view, never the bytes after it (here a ']' that would make the document invalid).
+    // parse() takes a view into a larger buffer (a request body, a provider answer): every
+    // length and offset must read exactly the view, never the bytes after it (here a ']' that
+    // would make the document invalid).
     for (std::size_t offset = 0; offset < 16; ++offset) {
         for (std::size_t length = 0; length < 70; ++length) {
             std::string value(length, 'v');
@@ -207,6 +207,20 @@ TEST(JsonParse, ReadsOnlyTheViewAtEveryLengthAndAlignment) {
             EXPECT_EQ(json::get_string(*doc, "k"), expected) << "offset " << offset << ", length " << length;
         }
     }
+}
+
+TEST(JsonParse, RejectsEveryRawControlCharacterInAStringAtAnyPlace) {
+    // Found by tests/fuzz/fuzz_evolink and fuzz_job_request: RapidJSON 1.1.0's SSE2 string scan
+    // let 0x1A-0x1F through unescaped, in keys and values, once a string was 16 bytes long.
+    for (int c = 1; c < 0x20; ++c) {
+        for (std::size_t at = 0; at < 40; ++at) {
+            std::string value(40, 'v');
+            value[at] = static_cast<char>(c);
+            EXPECT_FALSE(json::parse("{\"k\":\"" + value + "\"}")) << "byte " << c << " at " << at;
+            EXPECT_FALSE(json::parse("{\"" + value + "\":1}")) << "byte " << c << " at " << at << " in a key";
+        }
+    }
+    EXPECT_EQ(json::get_string(parsed(R"({"k":"\u001f tab\t"})"), "k"), "\x1f tab\t");  // escaped, fine
 }
 
 TEST(JsonParse, RejectsAnIntegerTooLargeForADoubleWithoutAnExponent) {
