@@ -216,8 +216,16 @@ net::awaitable<std::optional<JobRecord>> JobStore::insert(JobRecord job) {
     co_return existing;
 }
 
+std::unordered_set<std::string>& JobStore::changed_in(const Connection& c) {
+    if (c.batch() != changed_batch_) {
+        changed_.clear();
+        changed_batch_ = c.batch();
+    }
+    return changed_;
+}
+
 std::optional<JobRecord> JobStore::current_job(Connection& c, const std::string& id) {
-    if (c.batch() != changed_batch_ || !changed_.contains(id)) {
+    if (!changed_in(c).contains(id)) {
         if (auto cached = cache_.get(id)) {
             return *cached;
         }
@@ -226,11 +234,7 @@ std::optional<JobRecord> JobStore::current_job(Connection& c, const std::string&
 }
 
 void JobStore::cache_when_committed(Connection& c, std::shared_ptr<const JobRecord> job) {
-    if (c.batch() != changed_batch_) {
-        changed_.clear();
-        changed_batch_ = c.batch();
-    }
-    changed_.insert(job->id);
+    changed_in(c).insert(job->id);
     c.after_commit([this, committed = std::move(job)]() mutable { cache_.put(std::move(committed)); });
 }
 

@@ -129,8 +129,10 @@ private:
     /// never replaces a newer one), else from the database.
     std::optional<JobRecord> current_job(Connection& c, const std::string& id);
 
-    // The writer thread's alone: the batch `changed_` belongs to, and the jobs its writes
-    // changed (or tried to, and rolled back).
+    /// The jobs that writes of `c`'s current batch changed (or tried to, and rolled back).
+    std::unordered_set<std::string>& changed_in(const Connection& c);
+
+    // The writer thread's alone: the batch `changed_` belongs to, and its changed jobs.
     std::uint64_t changed_batch_ = 0;
     std::unordered_set<std::string> changed_;
 
