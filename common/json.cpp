@@ -250,9 +250,45 @@ std::optional<std::string> get_text(const Value& object, std::string_view key) {
 
 std::string to_string(const Value& value) {
     rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    FastWriter writer(buffer);
     value.Accept(writer);
     return {buffer.GetString(), buffer.GetSize()};
+}
+
+bool needs_escape(std::string_view s) {
+    // Eight bytes at a time: a byte below 0x20 sets its high bit in (w - 0x20..) & ~w, and a
+    // byte equal to '"' or '\\' is a zero byte of w ^ '"'.. or w ^ '\\'.. (Hacker's Delight,
+    // "haslessthan"; exact for whether any byte matches, which is all that is asked).
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+    const auto below = [](std::uint64_t w, std::uint64_t n) { return (w - kOnes * n) & ~w; };
+    std::size_t i = 0;
+    for (; i + sizeof(std::uint64_t) <= s.size(); i += sizeof(std::uint64_t)) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, s.data() + i, sizeof w);
+        if (((below(w, 0x20) | below(w ^ (kOnes * '"'), 1) | below(w ^ (kOnes * '\\'), 1)) & kHighs) != 0) {
+            return true;
+        }
+    }
+    for (; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == '"' || c == '\\') {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool FastWriter::String(const char* str, rapidjson::SizeType length, bool copy) {
+    if (needs_escape({str, length})) {
+        return Base::String(str, length, copy);
+    }
+    Prefix(rapidjson::kStringType);
+    char* out = os_->Push(std::size_t{length} + 2);
+    out[0] = '"';
+    std::memcpy(out + 1, str, length);
+    out[length + 1] = '"';
+    return EndValue(true);
 }
 
 Writer::Writer() : writer_(buffer_) {}

@@ -45,6 +45,23 @@ std::optional<std::string> get_text(const Value& object, std::string_view key);
 /// Serialises a value compactly.
 std::string to_string(const Value& value);
 
+/// RapidJSON's writer, whose strings and keys are copied in one piece when they need no
+/// escape (RapidJSON's own goes byte by byte, ~10 instructions each); the text is the same.
+class FastWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
+    using Base = rapidjson::Writer<rapidjson::StringBuffer>;
+
+public:
+    using Base::Base;
+    using Base::Key;
+    using Base::String;
+
+    bool String(const char* str, rapidjson::SizeType length, bool copy = false);
+    bool Key(const char* str, rapidjson::SizeType length, bool copy = false) { return String(str, length, copy); }
+};
+
+/// True when `s` holds a byte a JSON string must escape: '"', '\\' or one below 0x20.
+bool needs_escape(std::string_view s);
+
 /// Streaming JSON writer over an owned buffer.
 class Writer {
 public:
@@ -90,7 +107,7 @@ public:
 
 private:
     rapidjson::StringBuffer buffer_;
-    rapidjson::Writer<rapidjson::StringBuffer> writer_;
+    FastWriter writer_;
 };
 
 }  // namespace seedhook::json

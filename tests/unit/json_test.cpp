@@ -343,3 +343,64 @@ TEST(JsonWriter, ValueCopiesAParsedDocument) {
     w.end_object();
     EXPECT_EQ(w.take(), R"({"params":{"seed":7,"tags":["a"]}})");
 }
+
+namespace {
+
+// What RapidJSON's own writer makes of one string value and one key, the reference the
+// writer's one-piece copy must match byte for byte.
+std::string rapidjson_text(std::string_view s) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    writer.StartObject();
+    writer.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    writer.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    writer.EndObject();
+    return {buffer.GetString(), buffer.GetSize()};
+}
+
+std::string fast_text(std::string_view s) {
+    rapidjson::StringBuffer buffer;
+    json::FastWriter writer(buffer);
+    writer.StartObject();
+    writer.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    writer.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    writer.EndObject();
+    return {buffer.GetString(), buffer.GetSize()};
+}
+
+}  // namespace
+
+TEST(JsonWriter, WritesEveryByteAtEveryPlaceAsRapidJsonDoes) {
+    // Strings are checked eight bytes at a time: every byte value, in every lane of the first
+    // and second word and in the tail, amid bytes that need no escape.
+    for (int byte = 0; byte < 256; ++byte) {
+        for (std::size_t length = 1; length <= 19; ++length) {
+            for (std::size_t at = 0; at < length; ++at) {
+                std::string s(length, 'x');
+                s[at] = static_cast<char>(byte);
+                const bool escaped = byte < 0x20 || byte == '"' || byte == '\\';
+                ASSERT_EQ(json::needs_escape(s), escaped) << "byte " << byte << " at " << at << " of " << length;
+                ASSERT_EQ(fast_text(s), rapidjson_text(s)) << "byte " << byte << " at " << at << " of " << length;
+            }
+        }
+    }
+    EXPECT_FALSE(json::needs_escape(""));
+    EXPECT_EQ(fast_text(""), R"({"":""})");
+    // Bytes just past each boundary need no escape: 0x20, '!' and '#' beside '"', '[' and ']'
+    // beside '\\', 0x7F and above.
+    EXPECT_FALSE(json::needs_escape(" !#[]\x7f\x80\xff !#[]\x7f\x80\xff"));
+}
+
+TEST(JsonWriter, ParsedDocumentsAreWrittenBackAsRapidJsonWritesThem) {
+    const std::string text =
+        R"({"plain":"a slow dolly shot across a street","quote\"key":"say \"hi\"","tab":"a\tb",)"
+        R"("nested":[{"k":"\\path\\to"},"\u0001\u001f","caf\u00e9 \u732b"],"n":1.5,"b":true})";
+    const auto doc = parsed(text);
+    rapidjson::StringBuffer expected;
+    rapidjson::Writer<rapidjson::StringBuffer> reference(expected);
+    doc.Accept(reference);
+    EXPECT_EQ(json::to_string(doc), std::string(expected.GetString(), expected.GetSize()));
+    json::Writer w;
+    w.value(doc);
+    EXPECT_EQ(w.take(), std::string(expected.GetString(), expected.GetSize()));
+}
