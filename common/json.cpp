@@ -261,22 +261,27 @@ bool needs_escape(std::string_view s) {
     // "haslessthan"; exact for whether any byte matches, which is all that is asked).
     constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
     constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+    constexpr std::size_t kWord = sizeof(std::uint64_t);
     const auto below = [](std::uint64_t w, std::uint64_t n) { return (w - kOnes * n) & ~w; };
-    std::size_t i = 0;
-    for (; i + sizeof(std::uint64_t) <= s.size(); i += sizeof(std::uint64_t)) {
-        std::uint64_t w = 0;
-        std::memcpy(&w, s.data() + i, sizeof w);
-        if (((below(w, 0x20) | below(w ^ (kOnes * '"'), 1) | below(w ^ (kOnes * '\\'), 1)) & kHighs) != 0) {
+    const auto any = [&below](std::uint64_t w) {
+        return ((below(w, 0x20) | below(w ^ (kOnes * '"'), 1) | below(w ^ (kOnes * '\\'), 1)) & kHighs) != 0;
+    };
+    std::uint64_t w = kOnes * ' ';  // what pads a short string: spaces need no escape
+    if (s.empty()) {
+        return false;
+    }
+    if (s.size() < kWord) {
+        std::memcpy(&w, s.data(), s.size());
+        return any(w);
+    }
+    for (std::size_t i = 0; i + kWord < s.size(); i += kWord) {
+        std::memcpy(&w, s.data() + i, kWord);
+        if (any(w)) {
             return true;
         }
     }
-    for (; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c == '"' || c == '\\') {
-            return true;
-        }
-    }
-    return false;
+    std::memcpy(&w, s.data() + s.size() - kWord, kWord);  // the last word, overlapping the one before
+    return any(w);
 }
 
 bool FastWriter::String(const char* str, rapidjson::SizeType length, bool copy) {
@@ -286,7 +291,9 @@ bool FastWriter::String(const char* str, rapidjson::SizeType length, bool copy) 
     Prefix(rapidjson::kStringType);
     char* out = os_->Push(std::size_t{length} + 2);
     out[0] = '"';
-    std::memcpy(out + 1, str, length);
+    if (length > 0) {  // an empty string may come with a null pointer
+        std::memcpy(out + 1, str, length);
+    }
     out[length + 1] = '"';
     return EndValue(true);
 }

@@ -404,3 +404,12 @@ TEST(JsonWriter, ParsedDocumentsAreWrittenBackAsRapidJsonWritesThem) {
     w.value(doc);
     EXPECT_EQ(w.take(), std::string(expected.GetString(), expected.GetSize()));
 }
+
+TEST(JsonWriter, WritesAnEmptyViewWithoutItsPointer) {
+    json::Writer w;
+    w.start_object();
+    w.member(std::string_view{}, std::string_view{});
+    w.end_object();
+    EXPECT_EQ(w.take(), R"({"":""})");
+    EXPECT_FALSE(json::needs_escape(std::string_view{}));
+}
