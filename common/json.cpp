@@ -160,6 +160,34 @@ bool has_lone_low_surrogate(std::string_view text) {
     return false;
 }
 
+// True when `text` holds a raw control character JSON allows nowhere: below 0x20 and not tab,
+// line feed or carriage return (which are whitespace between tokens, and refused by RapidJSON
+// inside strings). Eight bytes at a time; a word with any byte below 0x20 is looked at bytewise.
+bool has_forbidden_control(std::string_view text) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+    const auto forbidden = [](unsigned char c) { return c < 0x20 && c != '\t' && c != '\n' && c != '\r'; };
+    std::size_t i = 0;
+    for (; i + sizeof(std::uint64_t) <= text.size(); i += sizeof(std::uint64_t)) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, text.data() + i, sizeof w);
+        if (((w - kOnes * 0x20) & ~w & kHighs) == 0) {
+            continue;
+        }
+        for (std::size_t j = i; j < i + sizeof w; ++j) {
+            if (forbidden(static_cast<unsigned char>(text[j]))) {
+                return true;
+            }
+        }
+    }
+    for (; i < text.size(); ++i) {
+        if (forbidden(static_cast<unsigned char>(text[i]))) {
+            return true;
+        }
+    }
+    return false;
+}
+
 // True when a number in `v` is infinite: RapidJSON 1.1.0 reads 10e308 as infinity, and its
 // writer then stops short, leaving text that is not JSON.
 bool has_infinite_number(const Value& v) {
@@ -177,9 +205,10 @@ bool has_infinite_number(const Value& v) {
 }  // namespace
 
 std::optional<Document> parse(std::string_view text) {
-    // Raw NUL is never valid JSON, and RapidJSON would stop at it. These scans use memchr:
-    // a byte-at-a-time pass over the body cost more than the parse itself.
-    if (text.find('\0') != std::string_view::npos) {
+    // A raw control character other than JSON's whitespace is never valid JSON; RapidJSON's
+    // SSE2 string scan would let 0x1A-0x1F through, and its reader stops at NUL. These scans go
+    // eight bytes (or memchr's) at a time: a byte-at-a-time pass cost more than the parse itself.
+    if (has_forbidden_control(text)) {
         return std::nullopt;
     }
     // Deep nesting is refused before it is parsed: code that walks a document (writers,
@@ -187,11 +216,16 @@ std::optional<Document> parse(std::string_view text) {
     if (count_up_to(text, '[', kMaxDepth + 1) + count_up_to(text, '{', kMaxDepth + 1) > kMaxDepth && too_deep(text)) {
         return std::nullopt;
     }
+    // RapidJSON's SIMD scans need a NUL-terminated string, and read whole aligned 16-byte
+    // blocks: up to 15 bytes past the NUL, which this copy's capacity covers.
+    std::string terminated;
+    terminated.reserve(text.size() + 16);
+    terminated.assign(text);
     Document doc;
     if (ascii_prefix(text, 0) == text.size()) {
-        doc.Parse<kParseFlags & ~rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+        doc.Parse<kParseFlags & ~rapidjson::kParseValidateEncodingFlag>(terminated.c_str());
     } else {
-        doc.Parse<kParseFlags>(text.data(), text.size());
+        doc.Parse<kParseFlags>(terminated.c_str());
     }
     if (doc.HasParseError()) {
         return std::nullopt;
@@ -284,9 +318,11 @@ bool needs_escape(std::string_view s) {
     return any(w);
 }
 
-bool FastWriter::String(const char* str, rapidjson::SizeType length, bool copy) {
+bool FastWriter::String(const char* str, rapidjson::SizeType length, bool /*copy*/) {
     if (needs_escape({str, length})) {
-        return Base::String(str, length, copy);
+        Prefix(rapidjson::kStringType);
+        write_escaped({str, length});
+        return EndValue(true);
     }
     Prefix(rapidjson::kStringType);
     char* out = os_->Push(std::size_t{length} + 2);
@@ -296,6 +332,39 @@ bool FastWriter::String(const char* str, rapidjson::SizeType length, bool copy) 
     }
     out[length + 1] = '"';
     return EndValue(true);
+}
+
+void FastWriter::write_escaped(std::string_view s) {
+    // RapidJSON's table: the short escapes JSON has, \u00XX (upper-case hex) for the other
+    // control characters, everything else as it is.
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    os_->Reserve(s.size() * 6 + 2);
+    os_->PutUnsafe('"');
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        char short_escape = 0;
+        switch (c) {
+            case '"': short_escape = '"'; break;
+            case '\\': short_escape = '\\'; break;
+            case '\b': short_escape = 'b'; break;
+            case '\f': short_escape = 'f'; break;
+            case '\n': short_escape = 'n'; break;
+            case '\r': short_escape = 'r'; break;
+            case '\t': short_escape = 't'; break;
+            default: break;
+        }
+        if (short_escape != 0) {
+            os_->PutUnsafe('\\');
+            os_->PutUnsafe(short_escape);
+        } else if (c < 0x20) {
+            for (const char out : {'\\', 'u', '0', '0', kHex[c >> 4U], kHex[c & 0xFU]}) {
+                os_->PutUnsafe(out);
+            }
+        } else {
+            os_->PutUnsafe(ch);
+        }
+    }
+    os_->PutUnsafe('"');
 }
 
 Writer::Writer() : writer_(buffer_) {}

@@ -8,8 +8,15 @@
 #include <string>
 #include <string_view>
 
-// RAPIDJSON_SSE2 stays undefined: Debian's RapidJSON 1.1.0 SSE2 string scan lets the raw
-// control characters 0x1A-0x1F through (it compares against 0x19), which JSON forbids.
+// RapidJSON's SSE2 paths (every x86-64 has SSE2) scan strings and whitespace 16 bytes at a
+// time. Defined here, before its first include, so every file sees the same RapidJSON.
+// Debian's RapidJSON 1.1.0 gets one thing wrong in them: its string scans stop at bytes up to
+// 0x19, not 0x1F, so the reader would accept raw 0x1A-0x1F inside a string and the writer
+// would copy them unescaped. parse() therefore refuses every raw control character JSON does
+// not allow before RapidJSON sees the text, and FastWriter escapes every string itself.
+#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2)
+#define RAPIDJSON_SSE2
+#endif
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -45,8 +52,9 @@ std::optional<std::string> get_text(const Value& object, std::string_view key);
 /// Serialises a value compactly.
 std::string to_string(const Value& value);
 
-/// RapidJSON's writer, whose strings and keys are copied in one piece when they need no
-/// escape (RapidJSON's own goes byte by byte, ~10 instructions each); the text is the same.
+/// RapidJSON's writer, with strings and keys written by its own code: copied in one piece when
+/// they need no escape (RapidJSON goes byte by byte, ~10 instructions each), escaped as
+/// RapidJSON escapes them otherwise (short escapes, else \u00XX), minus its SSE2 scan's gap.
 class FastWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
     using Base = rapidjson::Writer<rapidjson::StringBuffer>;
 
@@ -57,6 +65,9 @@ public:
 
     bool String(const char* str, rapidjson::SizeType length, bool copy = false);
     bool Key(const char* str, rapidjson::SizeType length, bool copy = false) { return String(str, length, copy); }
+
+private:
+    void write_escaped(std::string_view s);
 };
 
 /// True when `s` holds a byte a JSON string must escape: '"', '\\' or one below 0x20.
