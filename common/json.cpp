@@ -68,12 +68,26 @@ std::string valid_utf8(std::string_view s) {
     return out;
 }
 
+// Scans that look at text eight bytes at a time, one 64-bit word each (Hacker's Delight).
+constexpr std::size_t kWord = sizeof(std::uint64_t);
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+
+std::uint64_t word_at(std::string_view s, std::size_t i) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, kWord);
+    return w;
+}
+
+// Non-zero when a byte of `w` is below `n` (at most 0x80): "haslessthan", exact for whether any
+// byte is, which is all these scans ask.
+constexpr std::uint64_t bytes_below(std::uint64_t w, std::uint64_t n) { return (w - kOnes * n) & ~w & kHighs; }
+
 // The end of the run of ASCII bytes that starts at `s[i]`: eight bytes at a time while no
 // byte has its high bit set, as most text is ASCII.
 std::size_t ascii_prefix(std::string_view s, std::size_t i) {
-    std::uint64_t word = 0;
-    while (i + sizeof word <= s.size() && (std::memcpy(&word, s.data() + i, sizeof word), (word & 0x8080808080808080ULL) == 0)) {
-        i += sizeof word;
+    while (i + kWord <= s.size() && (word_at(s, i) & kHighs) == 0) {
+        i += kWord;
     }
     while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0x80U) == 0) {
         ++i;
@@ -164,17 +178,13 @@ bool has_lone_low_surrogate(std::string_view text) {
 // line feed or carriage return (which are whitespace between tokens, and refused by RapidJSON
 // inside strings). Eight bytes at a time; a word with any byte below 0x20 is looked at bytewise.
 bool has_forbidden_control(std::string_view text) {
-    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-    constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
     const auto forbidden = [](unsigned char c) { return c < 0x20 && c != '\t' && c != '\n' && c != '\r'; };
     std::size_t i = 0;
-    for (; i + sizeof(std::uint64_t) <= text.size(); i += sizeof(std::uint64_t)) {
-        std::uint64_t w = 0;
-        std::memcpy(&w, text.data() + i, sizeof w);
-        if (((w - kOnes * 0x20) & ~w & kHighs) == 0) {
+    for (; i + kWord <= text.size(); i += kWord) {
+        if (bytes_below(word_at(text, i), 0x20) == 0) {
             continue;
         }
-        for (std::size_t j = i; j < i + sizeof w; ++j) {
+        for (std::size_t j = i; j < i + kWord; ++j) {
             if (forbidden(static_cast<unsigned char>(text[j]))) {
                 return true;
             }
@@ -290,47 +300,39 @@ std::string to_string(const Value& value) {
 }
 
 bool needs_escape(std::string_view s) {
-    // Eight bytes at a time: a byte below 0x20 sets its high bit in (w - 0x20..) & ~w, and a
-    // byte equal to '"' or '\\' is a zero byte of w ^ '"'.. or w ^ '\\'.. (Hacker's Delight,
-    // "haslessthan"; exact for whether any byte matches, which is all that is asked).
-    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-    constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
-    constexpr std::size_t kWord = sizeof(std::uint64_t);
-    const auto below = [](std::uint64_t w, std::uint64_t n) { return (w - kOnes * n) & ~w; };
-    const auto any = [&below](std::uint64_t w) {
-        return ((below(w, 0x20) | below(w ^ (kOnes * '"'), 1) | below(w ^ (kOnes * '\\'), 1)) & kHighs) != 0;
+    // A byte below 0x20 shows in bytes_below(w, 0x20), one equal to '"' or '\\' as a zero byte
+    // of w ^ '"'.. or w ^ '\\'..
+    const auto any = [](std::uint64_t w) {
+        return (bytes_below(w, 0x20) | bytes_below(w ^ (kOnes * '"'), 1) | bytes_below(w ^ (kOnes * '\\'), 1)) != 0;
     };
-    std::uint64_t w = kOnes * ' ';  // what pads a short string: spaces need no escape
     if (s.empty()) {
         return false;
     }
     if (s.size() < kWord) {
+        std::uint64_t w = kOnes * ' ';  // what pads a short string: spaces need no escape
         std::memcpy(&w, s.data(), s.size());
         return any(w);
     }
     for (std::size_t i = 0; i + kWord < s.size(); i += kWord) {
-        std::memcpy(&w, s.data() + i, kWord);
-        if (any(w)) {
+        if (any(word_at(s, i))) {
             return true;
         }
     }
-    std::memcpy(&w, s.data() + s.size() - kWord, kWord);  // the last word, overlapping the one before
-    return any(w);
+    return any(word_at(s, s.size() - kWord));  // the last word, overlapping the one before
 }
 
 bool FastWriter::String(const char* str, rapidjson::SizeType length, bool /*copy*/) {
-    if (needs_escape({str, length})) {
-        Prefix(rapidjson::kStringType);
-        write_escaped({str, length});
-        return EndValue(true);
-    }
     Prefix(rapidjson::kStringType);
-    char* out = os_->Push(std::size_t{length} + 2);
-    out[0] = '"';
-    if (length > 0) {  // an empty string may come with a null pointer
-        std::memcpy(out + 1, str, length);
+    if (needs_escape({str, length})) {
+        write_escaped({str, length});
+    } else {
+        char* out = os_->Push(std::size_t{length} + 2);
+        out[0] = '"';
+        if (length > 0) {  // an empty string may come with a null pointer
+            std::memcpy(out + 1, str, length);
+        }
+        out[length + 1] = '"';
     }
-    out[length + 1] = '"';
     return EndValue(true);
 }
 

@@ -60,9 +60,9 @@ class FastWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
 
 public:
     using Base::Base;
-    using Base::Key;
-    using Base::String;
 
+    // Only these two: RapidJSON's other String and Key overloads (NUL-terminated, std::string)
+    // call its own String, and would bring its SSE2 writer back.
     bool String(const char* str, rapidjson::SizeType length, bool copy = false);
     bool Key(const char* str, rapidjson::SizeType length, bool copy = false) { return String(str, length, copy); }
 

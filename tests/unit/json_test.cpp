@@ -187,9 +187,9 @@ TEST(JsonParse, RejectsNumbersTooLargeForADouble) {
 }
 
 TEST(JsonParse, ReadsOnlyTheViewAtEveryLengthAndAlignment) {
-    // parse() takes a view into a larger buffer (a request body, a provider answer): every
-    // length and offset must read exactly the view, never the bytes after it (here a ']' that
-    // would make the document invalid).
+    // parse() takes a view into a larger buffer (a request body, a provider answer), and its
+    // string scans read 16 bytes at a time: every length and offset must read exactly the
+    // view, never the bytes after it (here a ']' that would make the document invalid).
     for (std::size_t offset = 0; offset < 16; ++offset) {
         for (std::size_t length = 0; length < 70; ++length) {
             std::string value(length, 'v');
