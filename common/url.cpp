@@ -146,13 +146,25 @@ std::optional<RequestTarget> parse_request_target(std::string_view target) {
     if (!parsed) {
         return std::nullopt;
     }
+    // Decoding goes through Boost.URL only where there is something to decode: a part without
+    // '%' (or, in the query, '+') is its own text, and most targets have none. Its decoding
+    // iterators took about 2.5k of the 9k instructions a callback's target cost (callgrind).
+    const auto text = [](urls::pct_string_view part, bool plus_is_space) {
+        if (part.find('%') == std::string_view::npos && (!plus_is_space || part.find('+') == std::string_view::npos)) {
+            return std::string(part);
+        }
+        urls::encoding_opts opts;
+        opts.space_as_plus = plus_is_space;
+        return part.decode(opts);
+    };
     RequestTarget out;
-    out.segments.reserve(parsed->segments().size());
-    for (const auto& segment : parsed->segments()) {
-        out.segments.push_back(segment);
+    const auto segments = parsed->encoded_segments();
+    out.segments.reserve(segments.size());
+    for (const auto segment : segments) {
+        out.segments.push_back(text(segment, false));
     }
-    for (const auto& param : parsed->params()) {
-        out.query.emplace_back(param.key, param.has_value ? param.value : std::string());
+    for (const auto param : parsed->encoded_params()) {
+        out.query.emplace_back(text(param.key, true), param.has_value ? text(param.value, true) : std::string());
     }
     return out;
 }

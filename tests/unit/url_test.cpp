@@ -186,6 +186,18 @@ TEST(ParseRequestTarget, DecodesQueryParameters) {
     EXPECT_EQ(target->query[0].first, "status");
 }
 
+// A form-encoded query's '+' is a space; in the path it is a plus, and %2B is a plus in both.
+TEST(ParseRequestTarget, ReadsPlusAsSpaceOnlyInTheQuery) {
+    auto target = parse_request_target("/a+b/c%2Bd?k+1=b+c&p=%2B%20+&plain=x");
+    ASSERT_TRUE(target.has_value());
+    const std::vector<std::string> expected = {"a+b", "c+d"};
+    EXPECT_EQ(target->segments, expected);
+    EXPECT_EQ(target->param("k 1"), "b c");
+    EXPECT_EQ(target->param("p"), "+  ");
+    EXPECT_EQ(target->param("plain"), "x");
+    EXPECT_FALSE(target->param("k+1").has_value());
+}
+
 TEST(ParseRequestTarget, ParamReturnsTheFirstValue) {
     auto target = parse_request_target("/x?a=1&a=2");
     ASSERT_TRUE(target.has_value());
