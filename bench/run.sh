@@ -48,6 +48,9 @@ else
   scripts/build.sh build-release -DCMAKE_BUILD_TYPE=Release -DSEEDHOOK_TESTS=OFF >/dev/null
   binary=$PWD/build-release/seedhook
 fi
+# the storage-only load (bench/storage_load.cpp), built beside the server
+storage_binary=$(dirname "$binary")/seedhook_storage_load
+[[ -x $storage_binary ]] || { storage_binary=""; echo "   no seedhook_storage_load beside $binary: no storage-alone figures"; }
 
 # Configuration comes only from the file written below. SSL_CERT_FILE goes too, as in the
 # container (Dockerfile): with it, OpenSSL parses the whole CA bundle at startup instead of
@@ -180,6 +183,8 @@ if [[ $good != 200 || $bad != 401 ]]; then
   exit 1
 fi
 echo "   callback token check: right token 200, wrong token 401"
+# the same callbacks with wrong tokens: answered 401 once the token is checked, never stored
+awk '{t = $3; gsub(/[A-Za-z0-9_-]/, "A", t); print $1, $2, t}' "$tmp/jobs.txt" > "$tmp/jobs-wrong.txt"
 
 # the disk's own floor for a durable commit, beside the database, while both servers idle
 if [[ $loads == *" submit "* ]]; then
@@ -214,6 +219,9 @@ for round in $(seq "$rounds"); do
   (( round % 2 == 0 )) && order=(seedhook nginx)
   if [[ $loads == *" callback "* ]]; then
     for server in "${order[@]}"; do load "$round" callback "$server" "$conns" callback; done
+    # what a callback's cost is made of: the HTTPS path without storage, then storage alone
+    load "$round" refused seedhook "$conns" callback BENCH_EXPECT=401 "BENCH_JOBS_FILE=$tmp/jobs-wrong.txt"
+    [[ -z $storage_binary ]] || py storage "$results" "$storage_binary" "$tmp" "$round" "$seconds" "$njobs" "$conns"
   fi
   if [[ $loads == *" read "* ]]; then
     for server in "${order[@]}"; do load "$round" read "$server" "$conns" read; done
