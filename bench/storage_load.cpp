@@ -125,7 +125,7 @@ net::awaitable<void> writer(storage::JobStore& store, const std::vector<std::str
     while (Clock::now() < run.until) {
         const std::string& id = ids[run.next++ % ids.size()];
         const auto started = Clock::now();
-        auto decide = [&body, started](storage::JobRecord& job, bool) {
+        auto decide = [&body](storage::JobRecord& job, bool) {
             const std::int64_t now = now_ms();
             job.status = "running";
             job.provider_status = "processing";
