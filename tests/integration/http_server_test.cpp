@@ -171,6 +171,27 @@ TEST_F(HttpServerEdges, TheServersCipherOrderWins) {
     EXPECT_EQ(conn.cipher(), "ECDHE-ECDSA-AES128-GCM-SHA256");
 }
 
+// Issue 4: a returning client skips the full handshake, in TLS 1.3 (a ticket) and in 1.2.
+TEST_F(HttpServerEdges, AReturningClientResumesItsTlsSession) {
+    for (const int max_version : {0, TLS1_2_VERSION}) {
+        SCOPED_TRACE(max_version == 0 ? "TLS 1.3" : "TLS 1.2");
+        RawTls first(app->port(), max_version);
+        ASSERT_FALSE(first.handshake());
+        EXPECT_FALSE(first.resumed());
+        ASSERT_TRUE(first.healthz());
+        const auto session = first.session();
+        ASSERT_TRUE(session);
+        ASSERT_EQ(SSL_SESSION_is_resumable(session.get()), 1);
+
+        RawTls second(app->port(), max_version);
+        second.offer_session(session.get());
+        ASSERT_FALSE(second.handshake());
+        EXPECT_TRUE(second.resumed());
+        EXPECT_EQ(second.version(), first.version());
+        EXPECT_TRUE(second.healthz());
+    }
+}
+
 // Names `ca` in `dir` by its subject hash, as the system's CA directory does (c_rehash).
 void add_hashed_ca(const std::filesystem::path& dir, const std::string& ca) {
     std::unique_ptr<FILE, decltype(&std::fclose)> f(std::fopen(ca.c_str(), "r"), &std::fclose);

@@ -115,6 +115,18 @@ public:
     std::string version() { return SSL_get_version(stream_.native_handle()); }
     std::string cipher() { return SSL_get_cipher_name(stream_.native_handle()); }
 
+    /// The session to offer for resumption; call before handshake().
+    void offer_session(SSL_SESSION* session) { SSL_set_session(stream_.native_handle(), session); }
+
+    /// The session this connection can be resumed with: in TLS 1.3 only once a ticket has
+    /// arrived, which the client reads with the first answer after the handshake.
+    std::unique_ptr<SSL_SESSION, decltype(&SSL_SESSION_free)> session() {
+        return {SSL_get1_session(stream_.native_handle()), &SSL_SESSION_free};
+    }
+
+    /// Whether the handshake resumed the offered session instead of making a new one.
+    bool resumed() { return SSL_session_reused(stream_.native_handle()) == 1; }
+
     /// SHA-256 fingerprint of the certificate the server showed.
     std::string peer_sha256() {
         std::unique_ptr<X509, decltype(&X509_free)> cert(SSL_get1_peer_certificate(stream_.native_handle()), &X509_free);
